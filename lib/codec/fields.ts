@@ -111,6 +111,9 @@ export function stringMap(m: Fields, key: string): Record<string, string> {
   if (v === undefined || v === null) return {};
   const src = asMap(v, `field ${key}`);
   const out: Record<string, string> = {};
-  for (const k of Object.keys(src)) out[k] = str(src, k);
+  for (const k of Object.keys(src)) {
+    // defineProperty keeps a "__proto__" tag key as data instead of a prototype change.
+    Object.defineProperty(out, k, { value: str(src, k), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }

@@ -13,8 +13,9 @@
  *   omitted: that is how callers express Go's `omitempty`);
  * - `boolean` → true/false; integral `number` → smallest int form (positive:
  *   fixint/uint8..uint64; negative: negative fixint/int8..int64);
- *   non-integral `number` → float64; wrap in {@link F64} to force float64 for
- *   integral values (Go `float64` fields); `bigint` → uint64/int64;
+ *   non-integral `number` (or one beyond the 64-bit ranges) → float64; wrap
+ *   in {@link F64} to force float64 for integral values (Go `float64`
+ *   fields); `bigint` → uint64/int64 (RangeError beyond 64 bits);
  * - `string` → str; `Uint8Array` → str (gossip) or bin (rpc);
  * - arrays → array; `Map` → map in insertion order; plain objects → map with
  *   keys sorted byte-wise, as go-msgpack does for structs.
@@ -127,7 +128,8 @@ export class Encoder {
       case "boolean":
         return this.#u8(v ? 0xc3 : 0xc2);
       case "number":
-        return Number.isInteger(v) ? this.#int(v) : this.#float(v);
+        // Integral doubles beyond the 64-bit ranges (e.g. 1e300) stay floats.
+        return Number.isInteger(v) && v < 2 ** 64 && v >= -(2 ** 63) ? this.#int(v) : this.#float(v);
       case "bigint":
         return this.#bigint(v);
       case "string":
@@ -205,6 +207,7 @@ export class Encoder {
   #bigint(v: bigint): void {
     if (v >= 0n && v < 0x100000000n) return this.#int(Number(v));
     if (v < 0n && v >= -2147483648n) return this.#int(Number(v));
+    if (v >= 1n << 64n || v < -(1n << 63n)) throw new RangeError(`msgpack: integer ${v} does not fit in 64 bits`);
     this.#ensure(9);
     if (v >= 0n) {
       this.#buf[this.#len] = 0xcf;
