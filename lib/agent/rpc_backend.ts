@@ -5,6 +5,10 @@
  */
 import type { AgentLog } from "./logging.ts";
 import type { Agent } from "./agent.ts";
+import { type AgentConfig, splitHostPort } from "./config.ts";
+import { agentStats } from "./stats.ts";
+import { RpcServer } from "../rpc/server.ts";
+import type { Runtime } from "../runtime/types.ts";
 import type { KeyOp, KeyResult, QuerySink, RpcBackend, RpcEvent } from "../rpc/backend.ts";
 import type { Coordinate, QueryParams, RpcMember } from "../rpc/types.ts";
 import type { Member, SerfEvent } from "../serf/types.ts";
@@ -82,4 +86,17 @@ export function agentBackend(
       }),
     subscribeLogs: (handler) => log.subscribe(handler),
   };
+}
+
+/** Starts the RPC server on the configured `rpc_addr` (and `rpc_auth`) for `agent`. */
+export async function serveRpc(config: AgentConfig, agent: Agent, log: AgentLog, runtime: Runtime): Promise<RpcServer> {
+  const [host, port] = splitHostPort(config.rpcAddr);
+  return await RpcServer.listen({
+    runtime,
+    host: host === "" ? "0.0.0.0" : host,
+    port: Number(port),
+    authKey: config.rpcAuth,
+    logger: log.logger,
+    backend: agentBackend(agent, log, () => agentStats(agent, config)),
+  });
 }

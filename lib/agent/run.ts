@@ -9,13 +9,12 @@
  */
 import { currentRuntime } from "../runtime/detect.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { RpcServer } from "../rpc/server.ts";
+import type { RpcServer } from "../rpc/server.ts";
 import { Agent, AgentSetupError } from "./agent.ts";
-import { type AgentAddresses, type AgentConfig, type AgentIo, checkAgentSetup, splitHostPort } from "./config.ts";
+import { type AgentAddresses, type AgentConfig, type AgentIo, checkAgentSetup } from "./config.ts";
 import { errorMessage } from "./errors.ts";
 import { AgentLog, parseLogLevel } from "./logging.ts";
-import { agentBackend } from "./rpc_backend.ts";
-import { agentStats } from "./stats.ts";
+import { serveRpc } from "./rpc_backend.ts";
 
 /** How long a graceful leave may take after SIGINT before we give up (Go's `gracefulTimeout`). */
 const GRACEFUL_TIMEOUT_MS = 3000;
@@ -75,19 +74,6 @@ class SignalQueue {
 /** Go's `net.TCPAddr.String()` of an address. */
 function hostPort(ip: string, port: number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
-/** Starts the RPC server on `rpc_addr`. */
-async function startRpc(config: AgentConfig, agent: Agent, log: AgentLog, runtime: Runtime): Promise<RpcServer> {
-  const [host, port] = splitHostPort(config.rpcAddr);
-  return await RpcServer.listen({
-    runtime,
-    host: host === "" ? "0.0.0.0" : host,
-    port: Number(port),
-    authKey: config.rpcAuth,
-    logger: log.logger,
-    backend: agentBackend(agent, log, () => agentStats(agent, config)),
-  });
 }
 
 /** Retries `retry_join` until one join works; resolves false when attempts run out. */
@@ -224,7 +210,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
   let rpc: RpcServer | undefined;
   try {
     try {
-      rpc = await startRpc(config, agent, log, runtime);
+      rpc = await serveRpc(config, agent, log, runtime);
     } catch (e) {
       ui.error(`Error starting RPC listener: ${errorMessage(e)}`);
       return 1;
