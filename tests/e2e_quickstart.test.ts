@@ -32,7 +32,8 @@ describe("Quick Start on the built executable", { timeout: 120_000 }, () => {
   after(killAll);
   let foo: OurAgent;
   let bar: OurAgent;
-  const startBar = () => startOurAgent({ name: "bar", bind: "127.0.0.1:5001", rpc: "127.0.0.1:7374", flavor: "binary" });
+  const startBar = () =>
+    startOurAgent({ name: "bar", bind: "127.0.0.1:5001", rpc: "127.0.0.1:7374", flavor: "binary" });
 
   it("two agents join and both are alive", { timeout: 60_000 }, async () => {
     foo = await startOurAgent({ name: "foo", bind: "127.0.0.1:5000", rpc: "127.0.0.1:7373", flavor: "binary" });
@@ -40,10 +41,14 @@ describe("Quick Start on the built executable", { timeout: 120_000 }, () => {
     const join = await serf("join", "127.0.0.1:5001");
     assert.equal(join.code, 0);
     assert.equal(join.stdout, "Successfully joined cluster by contacting 1 nodes.\n");
-    const members = await waitFor(async () => {
-      const s = await statuses();
-      return s.foo === "alive" && s.bar === "alive" ? s : undefined;
-    }, 10_000, "both alive");
+    const members = await waitFor(
+      async () => {
+        const s = await statuses();
+        return s.foo === "alive" && s.bar === "alive" ? s : undefined;
+      },
+      10_000,
+      "both alive",
+    );
     assert.deepEqual(members, { foo: "alive", bar: "alive" });
     const lines = (await serf("members")).stdout.trim().split("\n");
     assert.ok(lines.some((l) => /^foo\s+127\.0\.0\.1:5000\s+alive\s*$/.test(l)), lines.join("\n"));

@@ -237,7 +237,11 @@ export class Agent {
     try {
       transport = await bindTransport(runtime, bind.ip, bind.port);
     } catch (e) {
-      throw new Error(`Error creating Serf: Failed to create memberlist: ${errorMessage(e)}`);
+      const msg = errorMessage(e);
+      const proto = /^listen (tcp|udp)/.exec(msg)?.[1]?.toUpperCase() ?? "TCP";
+      throw new Error(
+        `Error creating Serf: Failed to create memberlist: Could not set up network transport: failed to obtain an address: Failed to start ${proto} listener on "${bind.ip}" port ${bind.port}: ${msg}`,
+      );
     }
     ml.bindPort = transport.port;
     const adv = addresses.advertise;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { KeyOp, KeyResult } from "../rpc/backend.ts";
-import { type KeyOperation, KeyManager } from "../serf/keymanager.ts";
+import { KeyManager, type KeyOperation } from "../serf/keymanager.ts";
 import type { Agent } from "./agent.ts";
 
 const OPS: Record<KeyOp, { query: KeyOperation; log: string }> = {

@@ -80,7 +80,9 @@ export interface CliResult {
 export function runCli(argv: string[], timeoutMs = 20_000, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(argv[0], argv.slice(1), { timeout: timeoutMs, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+      const code = err
+        ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1)
+        : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });

@@ -1,0 +1,186 @@
+/**
+ * TCP on `node:net`, shared by the Node, Deno and Bun adapters. `node:net`
+ * buffers writes itself, so a write is never partial.
+ *
+ * Close semantics (the same in the memory network): when the peer closes
+ * (FIN), we flush what we queued, close our side too and then call
+ * `onClose()`; a reset or failure gives `onClose(error)` with Go's text.
+ *
+ * @module
+ */
+import net from "node:net";
+import type { Logger } from "../core/log.ts";
+import { ownBytes, plainIp } from "./bytes.ts";
+import { dialErrorText, hostPort, listenError, streamErrorText } from "./errors.ts";
+import type { StreamHandlers, TcpConn, TcpListener } from "./types.ts";
+
+type Pending = { data: Uint8Array } | { close: string | undefined };
+
+/** `ip:port` of our end of `sock`. */
+function localText(sock: net.Socket): string {
+  return hostPort(plainIp(sock.localAddress), sock.localPort ?? 0);
+}
+
+/** A `TcpConn` over a `net.Socket`. Handler exceptions are logged and end the connection. */
+class NodeTcpConn implements TcpConn {
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  #sock: net.Socket;
+  #log: Logger;
+  #handlers?: StreamHandlers;
+  #pending: Pending[] = [];
+  #connected: boolean;
+  #error?: string;
+  #closed = false;
+  /** Our address as Go prints it, captured while the socket still knows it. */
+  #localText = "";
+
+  constructor(sock: net.Socket, remoteHost: string, remotePort: number, outbound: boolean, log: Logger) {
+    this.#sock = sock;
+    this.#log = log;
+    this.remoteHost = remoteHost;
+    this.remotePort = remotePort;
+    this.#connected = !outbound;
+    sock.on("connect", () => {
+      this.#connected = true;
+      this.#localText = localText(sock);
+      sock.setNoDelay(true);
+      this.#call((h) => h.onConnect?.());
+    });
+    sock.on("data", (chunk: Uint8Array) => this.#emit({ data: ownBytes(chunk) }));
+    sock.on("error", (err) => {
+      this.#error ??= this.#connected
+        ? streamErrorText(this.#localText || localText(sock), hostPort(this.remoteHost, this.remotePort), err)
+        : dialErrorText(this.remoteHost, this.remotePort, err);
+    });
+    sock.on("close", () => this.#emit({ close: this.#error }));
+    if (!outbound) {
+      this.#localText = localText(sock);
+      sock.setNoDelay(true);
+    }
+  }
+
+  setHandlers(h: StreamHandlers): void {
+    this.#handlers = h;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const p of pending) this.#emit(p);
+  }
+
+  write(data: Uint8Array): void {
+    if (this.#closed || this.#sock.destroyed || this.#sock.writableEnded) return;
+    this.#sock.write(data);
+  }
+
+  end(): void {
+    if (!this.#sock.destroyed) this.#sock.end();
+  }
+
+  destroy(): void {
+    this.#sock.destroy();
+  }
+
+  #emit(p: Pending): void {
+    if (this.#closed) return;
+    if (!this.#handlers) {
+      this.#pending.push(p);
+      return;
+    }
+    if ("data" in p) {
+      const chunk = p.data;
+      this.#call((h) => h.onData(chunk));
+    } else {
+      this.#closed = true;
+      this.#call((h) => h.onClose(p.close));
+    }
+  }
+
+  #call(fn: (h: StreamHandlers) => void): void {
+    const h = this.#handlers;
+    if (!h) return;
+    try {
+      fn(h);
+    } catch (err) {
+      this.#log("ERR", `runtime: TCP stream handler failed: ${(err as Error)?.stack ?? err}`);
+      this.#sock.destroy();
+    }
+  }
+}
+
+/**
+ * Listens on `host:port`. Rejects with Go's text
+ * (`listen tcp 127.0.0.1:7946: bind: address already in use`); later
+ * listener errors are logged.
+ */
+export function listenNodeTcp(
+  host: string,
+  port: number,
+  onConnection: (conn: TcpConn) => void,
+  log: Logger,
+): Promise<TcpListener> {
+  return new Promise((resolve, reject) => {
+    let listening = false;
+    const server = net.createServer((sock) => {
+      const conn = new NodeTcpConn(sock, plainIp(sock.remoteAddress), sock.remotePort ?? 0, false, log);
+      try {
+        onConnection(conn);
+      } catch (err) {
+        log("ERR", `runtime: TCP accept handler failed: ${(err as Error)?.stack ?? err}`);
+        sock.destroy();
+      }
+    });
+    server.on("error", (err) => {
+      if (listening) log("ERR", `runtime: Error accepting TCP connection: ${err.message}`);
+      else reject(listenError("tcp", host, port, err));
+    });
+    server.once("listening", () => {
+      listening = true;
+      const addr = server.address();
+      const bound = typeof addr === "object" && addr ? addr.port : port;
+      let closed = false;
+      resolve({
+        port: bound,
+        close() {
+          if (closed) return;
+          closed = true;
+          server.close();
+        },
+      });
+    });
+    try {
+      server.listen({ host, port, exclusive: true });
+    } catch (err) {
+      reject(listenError("tcp", host, port, err));
+    }
+  });
+}
+
+/** Connects to `host:port`; failures arrive as `onClose(error)` (Go's `dial tcp ...` text) without `onConnect`. */
+export function connectNodeTcp(host: string, port: number, handlers: StreamHandlers, log: Logger): TcpConn {
+  let sock: net.Socket;
+  try {
+    sock = net.connect({ host, port });
+  } catch (err) {
+    // Invalid arguments (e.g. a bad port) throw synchronously; report them like any dial failure.
+    return failedConn(host, port, handlers, dialErrorText(host, port, err));
+  }
+  const conn = new NodeTcpConn(sock, host, port, true, log);
+  conn.setHandlers(handlers);
+  return conn;
+}
+
+/** A connection that never was: `onClose(error)` on the next turn of the event loop. */
+function failedConn(host: string, port: number, handlers: StreamHandlers, error: string): TcpConn {
+  let h = handlers;
+  setTimeout(() => h.onClose(error), 0);
+  return {
+    remoteHost: host,
+    remotePort: port,
+    setHandlers(next) {
+      h = next;
+    },
+    write() {},
+    end() {},
+    destroy() {},
+  };
+}
