@@ -17,6 +17,24 @@ export function formatLogTime(d: Date): string {
   }`;
 }
 
+/**
+ * A clock of formatted log timestamps that formats each second once: local
+ * time conversions can cost a time zone lookup (a file read on some
+ * runtimes), and an agent logs many lines per second at debug level.
+ */
+export function cachedLogTime(now: () => number = Date.now): () => string {
+  let second = -1;
+  let text = "";
+  return () => {
+    const s = Math.floor(now() / 1000);
+    if (s !== second) {
+      second = s;
+      text = formatLogTime(new Date(s * 1000));
+    }
+    return text;
+  };
+}
+
 /** Parses a level name case-insensitively; undefined when it is not one of Serf's. */
 export function parseLogLevel(name: string): LogLevel | undefined {
   const up = name.toUpperCase();
@@ -57,12 +75,17 @@ export class AgentLog {
   #subscribers = new Set<LogSink>();
 
   /** Creates the pipeline writing console lines to `console`. */
-  constructor(public minLevel: LogLevel, private console: LogSink, ringSize = 512, private clock = () => new Date()) {
+  constructor(
+    public minLevel: LogLevel,
+    private console: LogSink,
+    ringSize = 512,
+    private timestamp: () => string = cachedLogTime(),
+  ) {
     this.#ringSize = ringSize;
   }
 
   /** The `Logger` handed to every layer. */
-  readonly logger: Logger = (level, message) => this.write(`${formatLogTime(this.clock())} [${level}] ${message}`);
+  readonly logger: Logger = (level, message) => this.write(`${this.timestamp()} [${level}] ${message}`);
 
   /** Writes one already formatted line. */
   write(line: string): void {
