@@ -701,19 +701,21 @@ export function splitHostPort(hostport: string): [string, string] {
 
 /**
  * `Config.AddrParts`: adds port 7946 when missing, then resolves like
- * `net.ResolveTCPAddr("tcp", ...)` (IPv4 preferred for names). Throws Go's texts.
+ * `net.ResolveTCPAddr("tcp", ...)` (IPv4 preferred for names). Throws Go's
+ * texts. Unlike Go, which loops forever on input such as "[::1]x", a
+ * still-missing port after adding one is reported.
  */
 export async function addrParts(address: string): Promise<HostPort> {
   let check = address;
   let parts: [string, string];
-  for (;;) {
-    try {
-      parts = splitHostPort(check);
-      break;
-    } catch (e) {
-      if (!(e as Error).message.endsWith("missing port in address")) throw e;
-      check = `${check}:${DEFAULT_BIND_PORT}`;
-    }
+  try {
+    parts = splitHostPort(check);
+  } catch (e) {
+    if (!(e as Error).message.endsWith("missing port in address")) throw e;
+    // Go retries until the error changes, which never happens for e.g. "[::1]x"
+    // (the agent then spins forever); we retry once and report the error.
+    check = `${check}:${DEFAULT_BIND_PORT}`;
+    parts = splitHostPort(check);
   }
   const [host, portText] = parts;
   const port = lookupPort(portText);

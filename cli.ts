@@ -1,0 +1,18 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * The `serf` executable: `deno run -A cli.ts ...`, `bun cli.ts ...`, or the
+ * binary built by `bun build --compile cli.ts`.
+ *
+ * @module
+ */
+import process from "node:process";
+import { main } from "./lib/cli/main.ts";
+
+/** Resolves once everything written to `stream` so far has been flushed. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
+const code = await main(process.argv.slice(2));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);
