@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AgentConfig, AgentIo } from "../agent/config.ts";
+import type { AgentAddresses, AgentConfig, AgentIo } from "../agent/config.ts";
 import { FlagSet } from "./flags.ts";
 import type { Ui, Writer } from "./ui.ts";
 import { type CliRpcClient, type Connector, errorText, type RpcFlags } from "./rpc.ts";
@@ -37,7 +37,7 @@ export interface CommandContext {
 }
 
 /** `runAgent`'s signature. */
-export type AgentRunner = (config: AgentConfig, io: AgentIo) => Promise<number>;
+export type AgentRunner = (config: AgentConfig, io: AgentIo, addresses?: AgentAddresses) => Promise<number>;
 
 /** One `serf <name>` command. */
 export interface Command {

@@ -243,6 +243,6 @@ export const agentCommand: Command = {
     config.reload = () => readAgentConfig(args, ui, ctx.io);
     // Loaded on demand: the other commands need none of the agent's modules.
     const runAgent = ctx.runAgent ?? (await import("../../agent/run.ts")).runAgent;
-    return await runAgent(config, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env });
+    return await runAgent(config, { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env }, setup.addresses);
   },
 };
