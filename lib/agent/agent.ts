@@ -21,6 +21,7 @@ import type { QueryParams, QueryResponse } from "../serf/query.ts";
 import type { Member, SerfEvent } from "../serf/types.ts";
 import { type AgentAddresses, type AgentConfig, decodeBase64Std } from "./config.ts";
 import { errorMessage, multiError } from "./errors.ts";
+import { AgentSnapshot } from "./snapshot.ts";
 
 /** Go's `serf.InternalQueryPrefix`. */
 const INTERNAL_QUERY_PREFIX = "_serf_";
@@ -190,6 +191,8 @@ export class Agent {
   #shutdown = false;
   #shutdownWaiters: (() => void)[] = [];
   #listeners = new Set<(e: SerfEvent) => void>();
+  /** The snapshot file (with `-snapshot`). */
+  snapshot?: AgentSnapshot;
 
   private constructor(
     readonly config: AgentConfig,
@@ -248,8 +251,12 @@ export class Agent {
     ml.advertiseAddr = adv ? adv.ip : advertiseIpFor(bind.ip);
     ml.advertisePort = adv ? adv.port : transport.port;
     let serf: Serf;
+    let snapshot: AgentSnapshot | undefined;
     try {
       serf = new Serf(serfConfigFor(config, tags), ml, runtime.now());
+      if (config.snapshotPath) {
+        snapshot = AgentSnapshot.open(config.snapshotPath, config.rejoinAfterLeave, serf, runtime, logger);
+      }
     } catch (e) {
       transport.close();
       throw new Error(`Error creating Serf: ${errorMessage(e)}`);
@@ -260,7 +267,9 @@ export class Agent {
     }
     const host = new MemberlistHost(runtime, transport, serf, { logger });
     const agent = new Agent(config, serf, host, deps);
+    agent.snapshot = snapshot;
     host.start();
+    snapshot?.start(host);
     return agent;
   }
 
@@ -323,6 +332,7 @@ export class Agent {
   /** Graceful leave (Go's `serf.Leave`). */
   leave(): Promise<void> {
     this.deps.logger("INFO", "agent: requesting graceful leave from Serf");
+    this.snapshot?.leave();
     return this.#op((now, done) => this.serf.leave(now, done));
   }
 
@@ -405,6 +415,7 @@ export class Agent {
     this.#shutdown = true;
     this.deps.logger("INFO", "agent: requesting serf shutdown");
     await this.host.shutdown();
+    this.snapshot?.close();
     this.deps.logger("INFO", "agent: shutdown complete");
     for (const w of this.#shutdownWaiters.splice(0)) w();
   }

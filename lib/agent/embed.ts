@@ -11,7 +11,8 @@ import type { RpcServer } from "../rpc/server.ts";
 import type { QueryParams, QueryResponse } from "../serf/query.ts";
 import type { Member, SerfEvent } from "../serf/types.ts";
 import { Agent } from "./agent.ts";
-import { type AgentConfig, checkAgentSetup, defaultConfig } from "./config.ts";
+import { type AgentConfig, checkAgentSetup, defaultConfig, eventScripts } from "./config.ts";
+import { attachEventHandlers } from "./event_handler.ts";
 import { AgentLog, parseLogLevel } from "./logging.ts";
 import { serveRpc } from "./rpc_backend.ts";
 
@@ -152,6 +153,7 @@ export async function startAgent(options: EmbedOptions = {}): Promise<EmbeddedAg
   const logger: Logger = log.logger;
   const runtime = rt ?? currentRuntime({ logger });
   const agent = await Agent.create(config, setup.addresses, { runtime, logger });
+  if (config.eventHandlers.length > 0) attachEventHandlers(agent, eventScripts(config));
   let rpc: RpcServer | undefined;
   if (withRpc) {
     try {

@@ -11,8 +11,9 @@ import { currentRuntime } from "../runtime/detect.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { RpcServer } from "../rpc/server.ts";
 import { Agent, AgentSetupError } from "./agent.ts";
-import { type AgentAddresses, type AgentConfig, type AgentIo, checkAgentSetup } from "./config.ts";
+import { type AgentAddresses, type AgentConfig, type AgentIo, checkAgentSetup, eventScripts } from "./config.ts";
 import { errorMessage } from "./errors.ts";
+import { attachEventHandlers, scriptHandlerOf } from "./event_handler.ts";
 import { AgentLog, parseLogLevel } from "./logging.ts";
 import { serveRpc } from "./rpc_backend.ts";
 
@@ -120,6 +121,7 @@ async function reload(config: AgentConfig, agent: Agent, log: AgentLog, ui: Agen
     );
     next.logLevel = config.logLevel;
   }
+  scriptHandlerOf(agent)?.updateScripts(eventScripts(next));
   try {
     await agent.setTags(next.tags);
   } catch (e) {
@@ -207,6 +209,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
     ui.error(`Failed to ${stage} the Serf agent: ${errorMessage(e)}`);
     return 1;
   }
+  attachEventHandlers(agent, eventScripts(config));
   let rpc: RpcServer | undefined;
   try {
     try {
