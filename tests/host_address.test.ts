@@ -1,11 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  literalTargets,
-  normalizeIp,
-  parseJoinAddress,
-  resolveJoinAddress,
-} from "../lib/host/address.ts";
+import { literalTargets, normalizeIp, parseJoinAddress, resolveJoinAddress } from "../lib/host/address.ts";
 
 describe("parseJoinAddress (memberlist resolveAddr/ensurePort)", () => {
   it("takes host:port, adds the default port when missing", () => {
@@ -52,7 +47,10 @@ describe("join target resolution", () => {
     }
   });
   it("reports failures with memberlist's wording", async () => {
-    await assert.rejects(resolveJoinAddress("no-such-host.invalid", 1), /^Error: Failed to resolve no-such-host\.invalid: /);
+    await assert.rejects(
+      resolveJoinAddress("no-such-host.invalid", 1),
+      /^Error: Failed to resolve no-such-host\.invalid: /,
+    );
     await assert.rejects(resolveJoinAddress("/x", 1), /Failed to resolve \/x: empty node name provided/);
   });
 });

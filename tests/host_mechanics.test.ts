@@ -205,7 +205,10 @@ describe("MemberlistHost mechanics (fake core, memory network)", () => {
     assert.equal(r.joined, 2);
     assert.equal(r.errors.length, 1);
     assert.match(r.errors[0], /empty node name/);
-    assert.deepEqual(a.core.named("join")[0][1], [{ ip: "10.0.0.2", port: 7946, name: "b" }, { ip: "10.0.0.3", port: 1234 }]);
+    assert.deepEqual(a.core.named("join")[0][1], [{ ip: "10.0.0.2", port: 7946, name: "b" }, {
+      ip: "10.0.0.3",
+      port: 1234,
+    }]);
     await a.host.leave(1000);
     await a.host.shutdown();
     await a.host.shutdown();

@@ -165,7 +165,11 @@ export class MemberlistHost<C extends HostedCore = Memberlist> {
   }
 
   /** Synchronous join with already-resolved targets (the simulator's path). */
-  joinTargets(this: MemberlistHost<Memberlist>, targets: JoinTarget[], done: (joined: number, errors: string[]) => void = () => {}): void {
+  joinTargets(
+    this: MemberlistHost<Memberlist>,
+    targets: JoinTarget[],
+    done: (joined: number, errors: string[]) => void = () => {},
+  ): void {
     this.act((now) => this.core.join(targets, now, done));
   }
 
@@ -258,7 +262,9 @@ export class MemberlistHost<C extends HostedCore = Memberlist> {
     this.#streams.set(id, rec);
     rec.conn = this.runtime.connectTcp(to.ip, to.port, {
       onConnect: () => {
-        if (!rec.gone && !rec.closedByCore) this.#guard("connect", () => this.act((now) => this.core.streamConnected(id, now)));
+        if (!rec.gone && !rec.closedByCore) {
+          this.#guard("connect", () => this.act((now) => this.core.streamConnected(id, now)));
+        }
       },
       onData: (chunk) => this.#streamData(rec, chunk),
       onClose: (error) => this.#streamClosed(rec, error),
@@ -282,8 +288,7 @@ export class MemberlistHost<C extends HostedCore = Memberlist> {
       this.act((now) => {
         rec.id = this.core.streamAccepted(peer, now);
         this.#streams.set(rec.id, rec);
-      })
-    );
+      }));
     if (rec.id === undefined) conn.destroy();
   }
 
@@ -337,7 +342,10 @@ export class MemberlistHost<C extends HostedCore = Memberlist> {
       fn();
     } catch (e) {
       this.stats.coreErrors++;
-      this.#log("ERR", `memberlist: host: core threw handling ${what}: ${e instanceof Error ? e.stack ?? e.message : e}`);
+      this.#log(
+        "ERR",
+        `memberlist: host: core threw handling ${what}: ${e instanceof Error ? e.stack ?? e.message : e}`,
+      );
     }
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 
 /** Signals tests send to children. */
@@ -98,7 +98,13 @@ export function spawnLines(argv: string[], env: Record<string, string> = {}): Li
           const i = waiters.indexOf(w);
           if (i >= 0) waiters.splice(i, 1);
           clearTimeout(timer);
-          reject(new Error(`${why} waiting for ${what} from ${argv.join(" ")}\nstdout:\n${stdout.slice(-30).join("\n")}\nstderr:\n${stderr.slice(-30).join("\n")}`));
+          reject(
+            new Error(
+              `${why} waiting for ${what} from ${argv.join(" ")}\nstdout:\n${stdout.slice(-30).join("\n")}\nstderr:\n${
+                stderr.slice(-30).join("\n")
+              }`,
+            ),
+          );
         };
         const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
         waiters.push(w);
