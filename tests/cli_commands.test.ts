@@ -15,6 +15,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
 
 const SERF = "/usr/bin/serf";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -305,12 +306,21 @@ describe("CLI commands against a real agent match /usr/bin/serf", { skip }, () =
 
   it("reachability", T, async () => {
     await ready;
-    const [, v] = await Promise.all([assertSame(["reachability", r]), both(["reachability", r, "-verbose"])]);
     const mask = (x: Run) => ({
       ...sortedLines(x),
       stdout: sortedLines(x).stdout.map((l) => l.replace(/\d+\.\d\d sec/g, "N sec")),
     });
-    assert.deepEqual(mask(v.ts), mask(v.go));
+    // The ack query has a timeout of a few hundred ms: on a loaded machine either
+    // CLI can miss an ack, so one pair of runs that agrees is required out of three.
+    for (const args of [["reachability", r], ["reachability", r, "-verbose"]]) {
+      let last: { go: Run; ts: Run } | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        last = await both(args, undefined, true);
+        if (last.go.code === 0 && isDeepStrictEqual(mask(last.ts), mask(last.go))) break;
+      }
+      assert.deepEqual(mask(last!.ts), mask(last!.go), `serf ${args.join(" ")}`);
+      assert.equal(last!.ts.code, 0, last!.ts.stdout);
+    }
   });
 
   it("connection errors and the SERF_RPC_ADDR default", T, async () => {
