@@ -137,6 +137,10 @@ export class Memberlist {
   #leaveNotify?: () => void;
   #advertiseAddr: Uint8Array;
   #advertisePort: number;
+  /** The gossip ticker (see {@link #armGossip}); `parked` when no tick is scheduled. */
+  readonly #gossipTicker = { first: 0, interval: 0, next: 0, parked: false, noTargets: false, aliveEpoch: 0 };
+  /** Counts transitions of nodes to alive (a parked gossip ticker with no targets waits for one). */
+  #aliveEpoch = 0;
 
   /** Creates a core; nothing happens until {@link start}. */
   constructor(config: MemberlistConfig, now: number) {
@@ -228,16 +232,20 @@ export class Memberlist {
   /** Runs due timers (`scheduler.runDue(now)`). */
   tick(now: number): void {
     this.#enter(now);
+    this.#wakeGossip();
     this.scheduler.runDue(now);
   }
 
   /** When {@link tick} should be called next. */
   nextDeadline(): number | undefined {
+    // Hosts ask after every call into the core (or into Serf): a broadcast the delegate queued meanwhile wakes gossip.
+    this.#wakeGossip();
     return this.scheduler.nextDeadline();
   }
 
   /** Takes the pending outputs. */
   drain(): Output[] {
+    this.#wakeGossip();
     const out = this.#outputs;
     this.#outputs = [];
     return out;
@@ -536,8 +544,59 @@ export class Memberlist {
       this.#after(randomOffset(rnd, c.pushPullInterval), () => this.#pushPullTick());
     }
     if (c.gossipInterval > 0 && c.gossipNodes > 0) {
-      this.#ticker(randomOffset(rnd, c.gossipInterval), c.gossipInterval, () => this.#gossip());
+      const g = this.#gossipTicker;
+      g.first = this.#now + randomOffset(rnd, c.gossipInterval);
+      g.interval = c.gossipInterval;
+      this.#armGossip(0);
     }
+  }
+
+  /**
+   * The gossip ticker: Go's fixed-rate ticker, except that it parks when a
+   * tick would send nothing — nothing queued (memberlist's queue, and the
+   * delegate's when it can say so with `hasBroadcasts`), or no node to send
+   * to. Go's gossip() then returns without sending either, so skipping those
+   * ticks changes nothing on the wire; it spares an idle agent five wake-ups
+   * a second. {@link #wakeGossip} resumes the ticker on its original phase.
+   */
+  #armGossip(k: number): void {
+    const g = this.#gossipTicker;
+    g.parked = false;
+    this.#after(g.first + k * g.interval - this.#now, () => {
+      // Like Go's time.Ticker, ticks missed while we were late are dropped.
+      const next = Math.max(k + 1, Math.floor((this.#now - g.first) / g.interval) + 1);
+      let targets = -1;
+      try {
+        targets = this.#gossip();
+      } finally {
+        const noTargets = targets === 0 && !this.#hasGossipTargets();
+        if (targets >= 0 && (noTargets || !this.#hasBroadcasts())) {
+          Object.assign(g, { parked: true, next, noTargets, aliveEpoch: this.#aliveEpoch });
+        } else {
+          this.#armGossip(next);
+        }
+      }
+    });
+  }
+
+  /** Resumes a parked gossip ticker once there is something to send and someone to send it to. */
+  #wakeGossip(): void {
+    const g = this.#gossipTicker;
+    if (!g.parked || this.#shutdown || !this.#hasBroadcasts()) return;
+    if (g.noTargets && g.aliveEpoch === this.#aliveEpoch) return;
+    this.#armGossip(Math.max(g.next, Math.ceil((this.#now - g.first) / g.interval)));
+  }
+
+  /** Whether a gossip tick may find broadcasts (true when the delegate cannot tell). */
+  #hasBroadcasts(): boolean {
+    if (this.#broadcasts.numQueued() > 0) return true;
+    const d = this.#config.delegate;
+    return d !== undefined && (d.hasBroadcasts?.() ?? true);
+  }
+
+  /** Whether any node qualifies as a gossip target (the filter of {@link #gossip}). */
+  #hasGossipTargets(): boolean {
+    return this.#nodes.some((n) => !this.#excludeFromGossip(n));
   }
 
   /** A fixed-rate ticker after an initial stagger. */
@@ -749,22 +808,29 @@ export class Memberlist {
 
   // ------------------------------------------------------------------ gossip
 
-  /** Go's `gossip`: broadcasts to GossipNodes random live or recently dead nodes. */
-  #gossip(): void {
+  /**
+   * Go's `gossip`: broadcasts to GossipNodes random live or recently dead
+   * nodes. Returns the number of targets picked.
+   */
+  #gossip(): number {
     const c = this.#config;
-    const targets = kRandomNodes(c.random, c.gossipNodes, this.#nodes, (n) => {
-      if (n.name === c.name) return true;
-      if (n.state === NodeState.Alive || n.state === NodeState.Suspect) return false;
-      if (n.state === NodeState.Dead) return this.#now - n.stateChange > c.gossipToTheDeadTime;
-      return true;
-    });
+    const targets = kRandomNodes(c.random, c.gossipNodes, this.#nodes, (n) => this.#excludeFromGossip(n));
     let avail = c.udpBufferSize - COMPOUND_HEADER_OVERHEAD;
     if (this.#encryptionEnabled()) avail -= encryptOverhead(this.#encryptionVersion());
     for (const node of targets) {
       const msgs = this.#getBroadcasts(COMPOUND_OVERHEAD, avail);
-      if (msgs.length === 0) return;
+      if (msgs.length === 0) break;
       this.#sendMany(this.#addrOf(node), node, msgs);
     }
+    return targets.length;
+  }
+
+  /** Gossip goes to others that are alive, suspect, or dead for less than GossipToTheDeadTime. */
+  #excludeFromGossip(n: NodeRec): boolean {
+    if (n.name === this.#config.name) return true;
+    if (n.state === NodeState.Alive || n.state === NodeState.Suspect) return false;
+    if (n.state === NodeState.Dead) return this.#now - n.stateChange > this.#config.gossipToTheDeadTime;
+    return true;
   }
 
   /** memberlist broadcasts first, then the delegate's (each framed as a user message). */
@@ -794,6 +860,7 @@ export class Memberlist {
   /** Go's `encodeBroadcastNotify` for memberlist messages, named by `name`. */
   #broadcast(name: string, msg: Uint8Array, notify?: () => void): void {
     this.#broadcasts.queueBroadcast({ name, message: msg, finished: notify });
+    this.#wakeGossip();
   }
 
   // ----------------------------------------------------------------- sending
@@ -1180,6 +1247,7 @@ export class Memberlist {
   }
 
   #setState(n: NodeRec, s: NodeStateType): void {
+    if (s === NodeState.Alive) this.#aliveEpoch++;
     n.state = s;
     n.stateChange = this.#now;
     n.changeSeq++;

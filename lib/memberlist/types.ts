@@ -44,6 +44,12 @@ export interface Delegate {
   notifyMsg(msg: Uint8Array): void;
   /** Messages to piggyback on gossip; each must be ≤ limit−overhead, total ≤ limit. */
   getBroadcasts(overhead: number, limit: number): Uint8Array[];
+  /**
+   * Whether {@link getBroadcasts} could return anything now. Optional: a
+   * delegate that cannot tell keeps the gossip ticker running every
+   * interval, as in Go; one that can lets an idle node skip empty ticks.
+   */
+  hasBroadcasts?(): boolean;
   /** User state for a push/pull (Serf: type byte 2 + map). */
   localState(join: boolean): Uint8Array;
   /** Remote user state from a push/pull. */

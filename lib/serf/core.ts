@@ -1061,6 +1061,8 @@ export class SerfCore {
       },
       notifyMsg: (buf) => this.#notifyMsg(buf),
       getBroadcasts: (overhead, limit) => this.#getBroadcasts(overhead, limit),
+      hasBroadcasts: () =>
+        this.#broadcasts.numQueued() + this.#queryBroadcasts.numQueued() + this.#eventBroadcasts.numQueued() > 0,
       localState: () => this.#localState(),
       mergeRemoteState: (buf, join) => this.#mergeRemoteState(buf, join),
     };
