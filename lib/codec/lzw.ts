@@ -30,13 +30,18 @@ export class LzwError extends Error {
   }
 }
 
-/** A growable byte sink with an optional hard size limit. */
+/** A growable byte sink with an optional hard size limit, writing into a reusable buffer. */
 class ByteSink {
   #buf: Uint8Array;
   length = 0;
 
-  constructor(initial: number, readonly limit = Infinity) {
-    this.#buf = new Uint8Array(Math.max(16, Math.min(initial, limit)));
+  constructor(initial: Uint8Array, readonly limit = Infinity) {
+    this.#buf = initial;
+  }
+
+  /** The buffer written so far (may be replaced by {@link reserve}). */
+  get buffer(): Uint8Array {
+    return this.#buf;
   }
 
   /** Makes room for `n` more bytes, failing beyond the limit. */
@@ -46,7 +51,7 @@ class ByteSink {
       throw new LzwError(`lzw: decompressed size exceeds limit of ${this.limit} bytes`);
     }
     if (need > this.#buf.length) {
-      let size = this.#buf.length * 2;
+      let size = Math.max(16, this.#buf.length * 2);
       while (size < need) size *= 2;
       const next = new Uint8Array(Math.min(size, Math.max(need, this.limit)));
       next.set(this.#buf.subarray(0, this.length));
@@ -59,21 +64,37 @@ class ByteSink {
     this.reserve(1)[this.length++] = b;
   }
 
+  /** A copy of the bytes written. */
   result(): Uint8Array {
     return this.#buf.slice(0, this.length);
   }
+}
+
+/**
+ * Scratch memory shared by every call (the codec never re-enters): the
+ * compressor's hash table and the list of its used slots (cleared after use
+ * instead of allocating 64 KiB per packet), and the output buffers. Buffers
+ * that grew beyond {@link KEEP_BYTES} are not kept.
+ */
+const scratch = {
+  table: new Uint32Array(TABLE_SIZE),
+  used: new Uint16Array(MAX_CODE + 1),
+  usedCount: 0,
+  out: new Uint8Array(4096) as Uint8Array,
+};
+const KEEP_BYTES = 1 << 20;
+
+/** Keeps `buf` as the next output scratch buffer unless it is too big. */
+function keepScratch(buf: Uint8Array): void {
+  if (buf.length <= KEEP_BYTES) scratch.out = buf;
 }
 
 /** Packs variable-width codes LSB first, like Go's `writeLSB`. */
 class CodeWriter {
   #bits = 0;
   #nBits = 0;
-  readonly out: ByteSink;
+  readonly out = new ByteSink(scratch.out);
   width = LIT_WIDTH + 1;
-
-  constructor(sizeHint: number) {
-    this.out = new ByteSink(sizeHint);
-  }
 
   write(code: number): void {
     this.#bits |= code << this.#nBits;
@@ -85,19 +106,25 @@ class CodeWriter {
     }
   }
 
-  /** Flushes the leftover bits as a final, zero-padded byte. */
+  /** Whether bits are waiting for a final byte. */
+  get pendingBits(): boolean {
+    return this.#nBits > 0;
+  }
+
+  /** Flushes the leftover bits as a final, zero-padded byte and returns a copy of the output. */
   finish(): Uint8Array {
     if (this.#nBits > 0) this.out.push(this.#bits & 0xff);
+    keepScratch(this.out.buffer);
     return this.out.result();
   }
 }
 
-/** Go's encoder state: next code `hi`, width switch point and the dictionary. */
+/** Go's encoder state: next code `hi`, width switch point and the dictionary (in {@link scratch}). */
 class EncoderState {
   hi = EOF;
   overflow = 1 << (LIT_WIDTH + 1);
   /** Open-addressed map: entry = (prefix code << 8 | byte) << 12 | code, 0 = empty. */
-  readonly table = new Uint32Array(TABLE_SIZE);
+  readonly table = scratch.table;
 
   constructor(readonly w: CodeWriter) {}
 
@@ -114,6 +141,14 @@ class EncoderState {
     let h = hashKey(key);
     while (this.table[h] !== 0) h = (h + 1) & TABLE_MASK;
     this.table[h] = (key * 4096 + code) >>> 0;
+    scratch.used[scratch.usedCount++] = h;
+  }
+
+  /** Empties the dictionary by clearing only the slots in use. */
+  clear(): void {
+    const { table, used } = scratch;
+    for (let i = 0; i < scratch.usedCount; i++) table[used[i]] = 0;
+    scratch.usedCount = 0;
   }
 
   /** Go's `incHi`: returns false when the dictionary was just reset. */
@@ -128,7 +163,7 @@ class EncoderState {
     this.w.width = LIT_WIDTH + 1;
     this.hi = EOF;
     this.overflow = CLEAR << 1;
-    this.table.fill(0);
+    this.clear();
     return false;
   }
 }
@@ -141,36 +176,60 @@ function hashKey(key: number): number {
  * Compresses `data` exactly as Go's `lzw.NewWriter(w, lzw.LSB, 8)` followed
  * by one `Write(data)` and `Close()` (memberlist's `compressPayload`).
  *
+ * With `maxOutput`, gives up and returns `null` as soon as the output
+ * reaches `maxOutput` bytes (the output only grows, so it could not end up
+ * smaller): a sender that keeps the compressed form only when it is smaller
+ * skips most of the work on incompressible packets.
+ *
  * @example
  * ```ts
  * const buf = lzwCompress(new TextEncoder().encode("hello hello hello"));
  * ```
  */
-export function lzwCompress(data: Uint8Array): Uint8Array {
-  const w = new CodeWriter(16 + (data.length >>> 1));
+export function lzwCompress(data: Uint8Array): Uint8Array;
+export function lzwCompress(data: Uint8Array, maxOutput: number): Uint8Array | null;
+export function lzwCompress(data: Uint8Array, maxOutput = Infinity): Uint8Array | null {
+  const w = new CodeWriter();
   w.write(CLEAR);
   if (data.length === 0) {
     w.write(EOF);
+    if (w.out.length + (w.pendingBits ? 1 : 0) >= maxOutput) {
+      keepScratch(w.out.buffer);
+      return null;
+    }
     return w.finish();
   }
   const s = new EncoderState(w);
-  let code = data[0];
-  for (let i = 1; i < data.length; i++) {
-    const literal = data[i];
-    const key = (code << 8) | literal;
-    const found = s.lookup(key);
-    if (found !== NO_CODE) {
-      code = found;
-      continue;
+  try {
+    let code = data[0];
+    for (let i = 1; i < data.length; i++) {
+      const literal = data[i];
+      const key = (code << 8) | literal;
+      const found = s.lookup(key);
+      if (found !== NO_CODE) {
+        code = found;
+        continue;
+      }
+      w.write(code);
+      if (w.out.length >= maxOutput) {
+        keepScratch(w.out.buffer);
+        return null;
+      }
+      code = literal;
+      if (s.incHi()) s.insert(key, s.hi);
     }
     w.write(code);
-    code = literal;
-    if (s.incHi()) s.insert(key, s.hi);
+    s.incHi();
+    w.write(EOF);
+    // finish() may add one more byte for the bits still pending.
+    if (w.out.length + (w.pendingBits ? 1 : 0) >= maxOutput) {
+      keepScratch(w.out.buffer);
+      return null;
+    }
+    return w.finish();
+  } finally {
+    s.clear();
   }
-  w.write(code);
-  s.incHi();
-  w.write(EOF);
-  return w.finish();
 }
 
 /** Reads variable-width codes LSB first, like Go's `readLSB`. */
@@ -196,11 +255,19 @@ class CodeReader {
   }
 }
 
+/** The decoder's tables, shared by every call. */
+const DICT = {
+  prefix: new Uint16Array(1 << MAX_WIDTH),
+  suffix: new Uint8Array(1 << MAX_WIDTH),
+  scratch: new Uint8Array(1 << MAX_WIDTH),
+};
+
 /** Go's decoder dictionary: entry `c` expands to expand(prefix[c]) + suffix[c]. */
 class Dictionary {
-  readonly prefix = new Uint16Array(1 << MAX_WIDTH);
-  readonly suffix = new Uint8Array(1 << MAX_WIDTH);
-  readonly scratch = new Uint8Array(1 << MAX_WIDTH);
+  // Shared across calls: every entry below `hi` is written before it is read.
+  readonly prefix = DICT.prefix;
+  readonly suffix = DICT.suffix;
+  readonly scratch = DICT.scratch;
   hi = EOF;
   overflow = 1 << (LIT_WIDTH + 1);
   last = NO_CODE;
@@ -229,7 +296,9 @@ class Dictionary {
     }
     tmp[--i] = c;
     const n = tmp.length - i;
-    out.reserve(n).set(tmp.subarray(i), out.length);
+    const dst = out.reserve(n);
+    // A plain loop: expansions are a few bytes, where subarray+set costs more than the copy.
+    for (let j = out.length; i < tmp.length; i++, j++) dst[j] = tmp[i];
     out.length += n;
     return c;
   }
@@ -279,7 +348,15 @@ class Dictionary {
 export function lzwDecompress(data: Uint8Array, maxOutput = 64 * 1024 * 1024): Uint8Array {
   const r = new CodeReader(data);
   const d = new Dictionary();
-  const out = new ByteSink(Math.min(data.length * 4, 1 << 20), maxOutput);
+  const out = new ByteSink(scratch.out, maxOutput);
+  try {
+    return inflate(r, d, out);
+  } finally {
+    keepScratch(out.buffer);
+  }
+}
+
+function inflate(r: CodeReader, d: Dictionary, out: ByteSink): Uint8Array {
   for (;;) {
     const code = r.read();
     if (code === NO_CODE) throw new LzwError("unexpected EOF");
