@@ -27,6 +27,7 @@ import {
   struct,
 } from "./decode.ts";
 import { ValueReader } from "./reader.ts";
+import { MEMBER_FIELDS } from "../serf/messages.ts";
 import {
   Command,
   type Coordinate,
@@ -146,19 +147,7 @@ function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
 }
 
 function toMember(v: unknown): RpcMember {
-  const m = struct(v, [
-    "Name",
-    "Addr",
-    "Port",
-    "Tags",
-    "Status",
-    "ProtocolMin",
-    "ProtocolMax",
-    "ProtocolCur",
-    "DelegateMin",
-    "DelegateMax",
-    "DelegateCur",
-  ], "member");
+  const m = struct(v, MEMBER_FIELDS, "member");
   return {
     name: goString(m, "Name"),
     addr: goBytes(m, "Addr") ?? new Uint8Array(0),

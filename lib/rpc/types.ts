@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { memberStruct } from "../serf/messages.ts";
 
 /** The only IPC protocol version Serf speaks (min = max = 1). */
 export const IPC_VERSION = 1;
@@ -113,17 +114,5 @@ export type MemberEventName = "member-join" | "member-leave" | "member-failed" |
 
 /** Encodes a member as Go's `agent.Member` struct for the rpc dialect. */
 export function memberToWire(m: RpcMember): Record<string, unknown> {
-  return {
-    Name: m.name,
-    Addr: m.addr,
-    Port: m.port,
-    Tags: m.tags,
-    Status: m.status,
-    ProtocolMin: m.protocolMin,
-    ProtocolMax: m.protocolMax,
-    ProtocolCur: m.protocolCur,
-    DelegateMin: m.delegateMin,
-    DelegateMax: m.delegateMax,
-    DelegateCur: m.delegateCur,
-  };
+  return memberStruct(m);
 }

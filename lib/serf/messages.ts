@@ -183,7 +183,7 @@ function frame(type: number, body: unknown): Uint8Array {
 }
 
 /** A struct decoded from a map, or from an array in Go declaration order. */
-function struct(v: unknown, order: string[], what: string): Fields {
+function struct(v: unknown, order: readonly string[], what: string): Fields {
   if (!Array.isArray(v)) return asMap(v, what);
   const out: Fields = Object.create(null);
   order.forEach((k, i) => {
@@ -399,7 +399,25 @@ export function decodeRelay(buf: Uint8Array, offset = 1): RelayMessage {
 
 // ---- query payload prefixes ----------------------------------------------------
 
-function memberBody(m: WireMember): unknown {
+/** The fields of Go's `serf.Member` (and of the agent's RPC `Member`), in struct order. */
+export const MEMBER_FIELDS = [
+  "Name",
+  "Addr",
+  "Port",
+  "Tags",
+  "Status",
+  "ProtocolMin",
+  "ProtocolMax",
+  "ProtocolCur",
+  "DelegateMin",
+  "DelegateMax",
+  "DelegateCur",
+] as const;
+
+/** A member's fields under Go's struct names (for either msgpack dialect; `status` as the caller encodes it). */
+export function memberStruct(
+  m: Omit<WireMember, "status" | "addr"> & { status: number | string; addr: Uint8Array | null },
+): Record<(typeof MEMBER_FIELDS)[number], unknown> {
   return {
     Name: m.name,
     Addr: m.addr,
@@ -417,28 +435,15 @@ function memberBody(m: WireMember): unknown {
 
 /** Encodes a conflict response payload (type 6 + Member, or nil when unknown). */
 export function encodeConflictResponse(m: WireMember | null): Uint8Array {
-  return frame(MessageType.ConflictResponse, m ? memberBody(m) : null);
+  return frame(MessageType.ConflictResponse, m ? memberStruct(m) : null);
 }
 
-const MEMBER_ORDER = [
-  "Name",
-  "Addr",
-  "Port",
-  "Tags",
-  "Status",
-  "ProtocolMin",
-  "ProtocolMax",
-  "ProtocolCur",
-  "DelegateMin",
-  "DelegateMax",
-  "DelegateCur",
-];
 
 /** Decodes a conflict response payload; `null` when the responder did not know the node. */
 export function decodeConflictResponse(buf: Uint8Array, offset = 1): WireMember | null {
   const v = body(buf, offset);
   if (v === null) return null;
-  const m = struct(v, MEMBER_ORDER, "member");
+  const m = struct(v, MEMBER_FIELDS, "member");
   return {
     name: str(m, "Name"),
     addr: bytesOrNull(m, "Addr"),
