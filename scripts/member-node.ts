@@ -23,7 +23,7 @@ import type { LogLevel } from "../lib/core/log.ts";
 import { LOG_LEVELS } from "../lib/core/log.ts";
 import { MemberlistHost } from "../lib/host/memberlist_host.ts";
 import { bindTransport } from "../lib/host/transport.ts";
-import { defaultLanConfig, defaultLocalConfig, defaultWanConfig } from "../lib/memberlist/config.ts";
+import { bareMemberConfig } from "../lib/memberlist/config.ts";
 import { Memberlist } from "../lib/memberlist/memberlist.ts";
 import type { NodeInfo } from "../lib/memberlist/types.ts";
 import { ipToString } from "../lib/memberlist/util.ts";
@@ -142,29 +142,15 @@ async function main(): Promise<number> {
   };
   const runtime = currentRuntime({ logger });
   const transport = await bindTransport(runtime, args.bindIp, args.bindPort);
-  const make = args.profile === "lan"
-    ? defaultLanConfig
-    : args.profile === "local"
-    ? defaultLocalConfig
-    : defaultWanConfig;
-  const config = make(args.name, () => runtime.random(), logger);
-  const meta = encodeTags(args.tags);
-  Object.assign(config, {
-    bindAddr: args.bindIp,
-    bindPort: transport.port,
-    advertiseAddr: args.bindIp,
-    advertisePort: transport.port,
-    delegateProtocolMin: 2,
-    delegateProtocolMax: 5,
-    delegateProtocolVersion: 5,
+  const config = bareMemberConfig({
+    profile: args.profile,
+    name: args.name,
+    random: () => runtime.random(),
+    logger,
+    ip: args.bindIp,
+    port: transport.port,
+    meta: encodeTags(args.tags),
   });
-  config.delegate = {
-    nodeMeta: () => meta,
-    notifyMsg: () => {},
-    getBroadcasts: () => [],
-    localState: () => new Uint8Array(0),
-    mergeRemoteState: () => {},
-  };
   config.events = {
     notifyJoin: (n) => print({ event: "join", ...describeNode(n) }),
     notifyLeave: (n) => print({ event: "leave", ...describeNode(n) }),

@@ -11,7 +11,7 @@ import type { Logger } from "../core/log.ts";
 import { MemberlistHost } from "../host/memberlist_host.ts";
 import { resolveJoinAddress } from "../host/address.ts";
 import { bindTransport } from "../host/transport.ts";
-import { defaultLanConfig, defaultLocalConfig, defaultWanConfig } from "../memberlist/config.ts";
+import { profileDefaults } from "../memberlist/config.ts";
 import type { JoinTarget, MemberlistConfig } from "../memberlist/types.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Keyring } from "../security/keyring.ts";
@@ -44,15 +44,7 @@ export interface AgentDeps {
 
 /** Chooses memberlist's profile defaults (`lan`, `wan`, `local`). */
 export function profileConfig(profile: string, name: string, runtime: Runtime, logger: Logger): MemberlistConfig {
-  const random = () => runtime.random();
-  switch (profile) {
-    case "wan":
-      return defaultWanConfig(name, random, logger);
-    case "local":
-      return defaultLocalConfig(name, random, logger);
-    default:
-      return defaultLanConfig(name, random, logger);
-  }
+  return profileDefaults(profile, name, () => runtime.random(), logger);
 }
 
 /** Reads a tags file (JSON object of strings); undefined when it does not exist. */

@@ -90,6 +90,61 @@ export function defaultLocalConfig(name: string, random: Random, logger: Logger)
   };
 }
 
+/** memberlist's configuration profiles (Serf's `-profile`). */
+export type Profile = "lan" | "local" | "wan";
+
+/** The profile's default configuration (Go's `Default{LAN,Local,WAN}Config`); unknown names get LAN. */
+export function profileDefaults(profile: string, name: string, random: Random, logger: Logger): MemberlistConfig {
+  const make = profile === "wan" ? defaultWanConfig : profile === "local" ? defaultLocalConfig : defaultLanConfig;
+  return make(name, random, logger);
+}
+
+/** Where a bare member listens and what it advertises (see {@link bareMemberConfig}). */
+export interface BareMemberOptions {
+  profile: string;
+  name: string;
+  random: Random;
+  logger: Logger;
+  /** Bound and advertised IP and port. */
+  ip: string;
+  port: number;
+  /** Node meta sent in alive messages (e.g. Serf-encoded tags). */
+  meta: Uint8Array;
+}
+
+/**
+ * A memberlist configuration for a member without Serf: it advertises the
+ * delegate protocol range of Serf 0.9 (2–5) and fixed `meta`, so real Serf
+ * agents list it as a member, and ignores user messages and state. For
+ * tools and tests; add `events` to observe membership.
+ *
+ * @example
+ * ```ts
+ * const c = bareMemberConfig({ profile: "lan", name: "probe", random: Math.random, logger: () => {},
+ *   ip: "127.0.0.1", port: 7946, meta: new Uint8Array(0) });
+ * ```
+ */
+export function bareMemberConfig(o: BareMemberOptions): MemberlistConfig {
+  const config = profileDefaults(o.profile, o.name, o.random, o.logger);
+  Object.assign(config, {
+    bindAddr: o.ip,
+    bindPort: o.port,
+    advertiseAddr: o.ip,
+    advertisePort: o.port,
+    delegateProtocolMin: 2,
+    delegateProtocolMax: 5,
+    delegateProtocolVersion: 5,
+  });
+  config.delegate = {
+    nodeMeta: () => o.meta,
+    notifyMsg: () => {},
+    getBroadcasts: () => [],
+    localState: () => new Uint8Array(0),
+    mergeRemoteState: () => {},
+  };
+  return config;
+}
+
 /** Go's `Config.BuildVsnArray()`: [PMin, PMax, PCur, DMin, DMax, DCur]. */
 export function buildVsn(config: MemberlistConfig): number[] {
   return [

@@ -9,7 +9,7 @@ import type { LogLevel } from "../core/log.ts";
 import { seeded } from "../core/random.ts";
 import { bindTransport } from "../host/transport.ts";
 import { MemberlistHost } from "../host/memberlist_host.ts";
-import { defaultLanConfig, defaultLocalConfig, defaultWanConfig } from "../memberlist/config.ts";
+import { type Profile, profileDefaults } from "../memberlist/config.ts";
 import { Memberlist } from "../memberlist/memberlist.ts";
 import { ipToString } from "../memberlist/util.ts";
 import type { MemberlistConfig, NodeInfo, NodeStateType } from "../memberlist/types.ts";
@@ -17,7 +17,7 @@ import { NodeState } from "../memberlist/types.ts";
 import { MemoryNetwork } from "../runtime/memory.ts";
 
 /** memberlist's configuration profiles. */
-export type Profile = "lan" | "local" | "wan";
+export type { Profile };
 
 /** Options of a {@link Simulator}. */
 export interface SimulatorOptions {
@@ -82,8 +82,7 @@ export function simNodeIp(i: number): string {
 
 /** The profile's default configuration (Go's `Default{LAN,Local,WAN}Config`). */
 export function profileConfig(profile: Profile, name: string, seed: number): MemberlistConfig {
-  const make = profile === "lan" ? defaultLanConfig : profile === "local" ? defaultLocalConfig : defaultWanConfig;
-  return make(name, seeded(seed), () => {});
+  return profileDefaults(profile, name, seeded(seed), () => {});
 }
 
 /**

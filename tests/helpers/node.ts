@@ -8,7 +8,7 @@ import { encode } from "../../lib/codec/msgpack.ts";
 import type { Logger } from "../../lib/core/log.ts";
 import { type HostOptions, MemberlistHost } from "../../lib/host/memberlist_host.ts";
 import { bindTransport } from "../../lib/host/transport.ts";
-import { defaultLanConfig, defaultLocalConfig, defaultWanConfig } from "../../lib/memberlist/config.ts";
+import { bareMemberConfig } from "../../lib/memberlist/config.ts";
 import { Memberlist } from "../../lib/memberlist/memberlist.ts";
 import type { MemberlistConfig, NodeInfo, NodeStateType } from "../../lib/memberlist/types.ts";
 import type { Runtime } from "../../lib/runtime/types.ts";
@@ -55,26 +55,15 @@ export function serfMeta(tags: Record<string, string>): Uint8Array {
 export async function startNode(o: NodeOptions): Promise<TestNode> {
   const ip = o.ip ?? "127.0.0.1";
   const transport = await bindTransport(o.runtime, ip, o.port ?? 0);
-  const profile = o.profile ?? "local";
-  const make = profile === "lan" ? defaultLanConfig : profile === "local" ? defaultLocalConfig : defaultWanConfig;
-  const config = make(o.name, () => o.runtime.random(), o.logger ?? (() => {}));
-  const meta = serfMeta(o.tags ?? {});
-  Object.assign(config, {
-    bindAddr: ip,
-    bindPort: transport.port,
-    advertiseAddr: ip,
-    advertisePort: transport.port,
-    delegateProtocolMin: 2,
-    delegateProtocolMax: 5,
-    delegateProtocolVersion: 5,
+  const config = bareMemberConfig({
+    profile: o.profile ?? "local",
+    name: o.name,
+    random: () => o.runtime.random(),
+    logger: o.logger ?? (() => {}),
+    ip,
+    port: transport.port,
+    meta: serfMeta(o.tags ?? {}),
   });
-  config.delegate = {
-    nodeMeta: () => meta,
-    notifyMsg: () => {},
-    getBroadcasts: () => [],
-    localState: () => new Uint8Array(0),
-    mergeRemoteState: () => {},
-  };
   const events: [string, string, NodeStateType][] = [];
   config.events = {
     notifyJoin: (n: NodeInfo) => events.push(["join", n.name, n.state]),
