@@ -6,7 +6,11 @@
  * @module
  */
 import process from "node:process";
-import { main } from "./lib/cli/main.ts";
+import { tuneEngineForAgent } from "./lib/runtime/engine.ts";
+
+// Before anything else is loaded: this may replace the process (see lib/runtime/engine.ts).
+if (process.argv[2] === "agent") tuneEngineForAgent();
+const { main } = await import("./lib/cli/main.ts");
 
 /** Resolves once everything written to `stream` so far has been flushed. */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
