@@ -641,7 +641,12 @@ export class Memberlist {
     if (p.done) return;
     p.directTimer?.cancel();
     if (!p.indirectStarted) {
-      this.#config.ping?.notifyPingComplete(this.#info(p.node), at - p.sent, payload ?? new Uint8Array(0));
+      // The payload is a view into the packet: the delegate gets its own copy.
+      this.#config.ping?.notifyPingComplete(
+        this.#info(p.node),
+        at - p.sent,
+        payload ? payload.slice() : new Uint8Array(0),
+      );
     }
     this.#finishProbe(p, -1);
   }
@@ -1021,31 +1026,32 @@ export class Memberlist {
     let state = this.#nodeMap.get(a.node);
     if (this.#left && a.node === c.name) return;
     const vsn = a.vsn ?? new Uint8Array(0);
-    const at = `${ipToString(a.addr)}:${a.port}`;
+    const at = (): string => `${ipToString(a.addr)}:${a.port}`;
     if (vsn.length > 0 && vsn.length < 6) {
       this.#log(
         "WARN",
-        `Ignoring an alive message for '${a.node}' (${at}) because its version vector has ${vsn.length} bytes`,
+        `Ignoring an alive message for '${a.node}' (${at()}) because its version vector has ${vsn.length} bytes`,
       );
       return;
     }
     if (vsn.length >= 3) {
-      const [pMin, pMax, pCur] = vsn;
+      const pMin = vsn[0], pMax = vsn[1], pCur = vsn[2];
       if (pMin === 0 || pMax === 0 || pMin > pMax) {
         this.#log(
           "WARN",
-          `Ignoring an alive message for '${a.node}' (${at}) because protocol version(s) are wrong: ${pMin} <= ${pCur} <= ${pMax} should be >0`,
+          `Ignoring an alive message for '${a.node}' (${at()}) because protocol version(s) are wrong: ${pMin} <= ${pCur} <= ${pMax} should be >0`,
         );
         return;
       }
     }
     let updatesNode = false;
     if (!state) {
+      // Decoded byte fields are views into the packet: keep copies.
       state = {
         name: a.node,
-        addr: a.addr,
+        addr: a.addr.slice(),
         port: a.port,
-        meta: a.meta,
+        meta: a.meta && a.meta.slice(),
         vsn: vsn.length > 5 ? Array.from(vsn.subarray(0, 6)) : [0, 0, 0, 0, 0, 0],
         incarnation: 0,
         state: NodeState.Dead,
@@ -1056,18 +1062,21 @@ export class Memberlist {
       const n = this.#nodes.length;
       const offset = randomOffset(c.random, n);
       this.#nodes.push(state);
-      [this.#nodes[offset], this.#nodes[n]] = [this.#nodes[n], this.#nodes[offset]];
+      // A plain swap: destructuring goes through an array iterator on some engines.
+      const moved = this.#nodes[offset];
+      this.#nodes[offset] = this.#nodes[n];
+      this.#nodes[n] = moved;
       this.#numNodes++;
     } else if (!bytesEqual(state.addr, a.addr) || state.port !== a.port) {
       const canReclaim = c.deadNodeReclaimTime > 0 && this.#now - state.stateChange > c.deadNodeReclaimTime;
       const mine = `${ipToString(state.addr)}:${state.port}`;
       if (state.state === NodeState.Left || (state.state === NodeState.Dead && canReclaim)) {
-        this.#log("INFO", `Updating address for left or failed node ${state.name} from ${mine} to ${at}`);
+        this.#log("INFO", `Updating address for left or failed node ${state.name} from ${mine} to ${at()}`);
         updatesNode = true;
       } else {
         this.#log(
           "ERR",
-          `Conflicting address for ${state.name}. Mine: ${mine} Theirs: ${at} Old state: ${state.state}`,
+          `Conflicting address for ${state.name}. Mine: ${mine} Theirs: ${at()} Old state: ${state.state}`,
         );
         c.conflict?.notifyConflict(this.#info(state), {
           name: a.node,
@@ -1096,7 +1105,7 @@ export class Memberlist {
       this.#refute(state, a.incarnation);
       this.#log(
         "WARN",
-        `Refuting an alive message for '${a.node}' (${at}) meta:(${fmtBytes(a.meta)} VS ${
+        `Refuting an alive message for '${a.node}' (${at()}) meta:(${fmtBytes(a.meta)} VS ${
           fmtBytes(state.meta)
         }), vsn:(${fmtBytes(vsn)} VS ${fmtBytes(Uint8Array.from(state.vsn))})`,
       );
@@ -1104,8 +1113,8 @@ export class Memberlist {
       this.#broadcast(a.node, encodeAlive(a), notify);
       if (vsn.length > 0) state.vsn = Array.from(vsn.subarray(0, 6));
       state.incarnation = a.incarnation;
-      state.meta = a.meta;
-      state.addr = a.addr;
+      state.meta = a.meta && a.meta.slice();
+      state.addr = a.addr.slice();
       state.port = a.port;
       if (state.state !== NodeState.Alive) this.#setState(state, NodeState.Alive);
     }

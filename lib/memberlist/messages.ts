@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { DecodeError, Decoder, Encoder } from "../codec/msgpack.ts";
+import { DecodeError, Decoder, type Encoder, withEncoder } from "../codec/msgpack.ts";
 import { asMap, bool, bytes, bytesOrNull, type Fields, int, str, uint } from "../codec/fields.ts";
 
 /** memberlist message type bytes (`messageType`). */
@@ -118,7 +118,7 @@ const ORDER = {
 
 /** Encodes `[type]` followed by one msgpack value. */
 export function encodeWithType(type: number, body: unknown): Uint8Array {
-  return new Encoder("gossip").raw([type]).write(body).bytes().slice();
+  return withEncoder("gossip", (e) => e.raw([type]).write(body));
 }
 
 /**
@@ -142,8 +142,9 @@ function readStruct(d: Decoder, order: readonly string[], what: string): Fields 
   return asStruct(d.read(), order, what);
 }
 
+/** Byte fields of the result are views into `buf` (see each decoder's note). */
 function decodeStruct(buf: Uint8Array, order: readonly string[], what: string): Fields {
-  return readStruct(new Decoder(buf, "gossip"), order, what);
+  return readStruct(new Decoder(buf, "gossip", 0, true), order, what);
 }
 
 /** `omitempty` fields shared by ping and indirect ping. */
@@ -168,7 +169,7 @@ export function encodePing(p: PingMsg): Uint8Array {
   return encodeWithType(MessageType.Ping, { SeqNo: p.seqNo, Node: p.node, ...sourceFields(p) });
 }
 
-/** Decodes a ping body. */
+/** Decodes a ping body. Byte fields are views into `buf`: copy what you keep. */
 export function decodePing(buf: Uint8Array): PingMsg {
   return pingFromFields(decodeStruct(buf, ORDER.ping, "ping"));
 }
@@ -190,7 +191,7 @@ export function encodeIndirectPing(p: IndirectPingMsg): Uint8Array {
   });
 }
 
-/** Decodes an indirect ping request body. */
+/** Decodes an indirect ping request body. Byte fields are views into `buf`: copy what you keep. */
 export function decodeIndirectPing(buf: Uint8Array): IndirectPingMsg {
   const m = decodeStruct(buf, ORDER.indirect, "indirect ping");
   return {
@@ -208,7 +209,7 @@ export function encodeAck(a: AckRespMsg): Uint8Array {
   return encodeWithType(MessageType.AckResp, { SeqNo: a.seqNo, Payload: a.payload });
 }
 
-/** Decodes an ack body. */
+/** Decodes an ack body. Byte fields are views into `buf`: copy what you keep. */
 export function decodeAck(buf: Uint8Array): AckRespMsg {
   return ackFromFields(decodeStruct(buf, ORDER.ack, "ack"));
 }
@@ -259,7 +260,7 @@ export function encodeAlive(a: AliveMsg): Uint8Array {
   });
 }
 
-/** Decodes an alive body. */
+/** Decodes an alive body. Byte fields are views into `buf`: copy what you keep. */
 export function decodeAlive(buf: Uint8Array): AliveMsg {
   const m = decodeStruct(buf, ORDER.alive, "alive");
   return {
@@ -300,21 +301,22 @@ export function decodeCompress(buf: Uint8Array): CompressMsg {
 
 /** Encodes a whole push/pull payload: `[6]`, header, node states, raw user state. */
 export function encodePushPull(join: boolean, nodes: PushNodeState[], userState: Uint8Array | null): Uint8Array {
-  const e = new Encoder("gossip").raw([MessageType.PushPull]);
-  e.write({ Join: join, Nodes: nodes.length, UserStateLen: userState?.length ?? 0 });
-  for (const n of nodes) {
-    e.write({
-      Addr: n.addr,
-      Incarnation: n.incarnation,
-      Meta: n.meta,
-      Name: n.name,
-      Port: n.port,
-      State: n.state,
-      Vsn: n.vsn,
-    });
-  }
-  if (userState) e.raw(userState);
-  return e.bytes().slice();
+  return withEncoder("gossip", (e: Encoder) => {
+    e.raw([MessageType.PushPull]);
+    e.write({ Join: join, Nodes: nodes.length, UserStateLen: userState?.length ?? 0 });
+    for (const n of nodes) {
+      e.write({
+        Addr: n.addr,
+        Incarnation: n.incarnation,
+        Meta: n.meta,
+        Name: n.name,
+        Port: n.port,
+        State: n.state,
+        Vsn: n.vsn,
+      });
+    }
+    if (userState) e.raw(userState);
+  });
 }
 
 /** Reads a push/pull header. */
@@ -339,7 +341,7 @@ export function readPushNodeState(d: Decoder): PushNodeState {
 
 /** Encodes a stream user message: `[8]`, `{UserMsgLen}`, raw bytes. */
 export function encodeUserStream(msg: Uint8Array): Uint8Array {
-  return new Encoder("gossip").raw([MessageType.User]).write({ UserMsgLen: msg.length }).raw(msg).bytes().slice();
+  return withEncoder("gossip", (e) => e.raw([MessageType.User]).write({ UserMsgLen: msg.length }).raw(msg));
 }
 
 /** Reads a stream user message header's length. */

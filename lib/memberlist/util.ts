@@ -77,9 +77,9 @@ export function kRandomNodes<T>(random: Random, k: number, nodes: readonly T[], 
  */
 export function ipToString(ip: Uint8Array): string {
   if (ip.length === 0) return "<nil>";
-  if (ip.length === 4) return Array.from(ip).join(".");
+  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
   if (ip.length !== 16) return "?" + Array.from(ip, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (isV4Mapped(ip)) return Array.from(ip.subarray(12)).join(".");
+  if (isV4Mapped(ip)) return `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
   let e0 = -1, e1 = -1;
   for (let i = 0; i < 16; i += 2) {
     let j = i;
@@ -176,8 +176,8 @@ export function joinHostPort(host: string, port: number): string {
 
 /** Byte-wise equality of two arrays. */
 export function bytesEqual(a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean {
-  const x = a ?? new Uint8Array(0), y = b ?? new Uint8Array(0);
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  const n = a ? a.length : 0;
+  if (n !== (b ? b.length : 0)) return false;
+  for (let i = 0; i < n; i++) if (a![i] !== b![i]) return false;
   return true;
 }
