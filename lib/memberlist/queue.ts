@@ -69,31 +69,41 @@ export class TransmitLimitedQueue {
    * each one returned counts as one transmission.
    */
   getBroadcasts(overhead: number, limit: number): Uint8Array[] {
-    if (this.#items.length === 0) return [];
+    const items = this.#items;
+    if (items.length === 0) return [];
     const transmitLimit = retransmitLimit(this.retransmitMult, this.numNodes());
-    const minTr = this.#items[0].transmits;
-    const maxTr = this.#items[this.#items.length - 1].transmits;
+    // Go walks the tiers (transmit counts) upwards and takes, again and
+    // again, the first message of the tier that fits what is left. Items are
+    // sorted by tier, then by length descending, and what is left only
+    // shrinks, so that is one pass in order taking every message that fits
+    // (skipping, by binary search, the rest of a tier's too-long ones).
     const out: Uint8Array[] = [];
-    const reinsert: Item[] = [];
+    const taken: number[] = [];
     let used = 0;
-    for (let tier = minTr; tier <= maxTr;) {
+    for (let i = 0; i < items.length;) {
       const free = limit - used - overhead;
       if (free <= 0) break;
-      const keep = this.#items.find((it) => it.transmits === tier && it.b.message.length <= free);
-      if (!keep) {
-        tier++;
+      const len = items[i].b.message.length;
+      if (len > free) {
+        i = this.#nextFitting(i, free);
         continue;
       }
-      used += overhead + keep.b.message.length;
-      out.push(keep.b.message);
-      this.#delete(keep);
-      if (keep.transmits + 1 >= transmitLimit) keep.b.finished?.();
+      used += overhead + len;
+      out.push(items[i].b.message);
+      taken.push(i++);
+    }
+    if (taken.length === 0) return out;
+    const picked = this.#removeAt(taken);
+    // As in Go: finished ones are dropped, the rest go back one tier up once the walk is over.
+    const reinsert: Item[] = [];
+    for (const it of picked) {
+      if (it.transmits + 1 >= transmitLimit) it.b.finished?.();
       else {
-        keep.transmits++;
-        reinsert.push(keep);
+        it.transmits++;
+        reinsert.push(it);
       }
     }
-    for (const it of reinsert) this.#add(it);
+    this.#addAll(reinsert);
     return out;
   }
 
@@ -126,20 +136,88 @@ export class TransmitLimitedQueue {
   }
 
   #add(item: Item): void {
-    let lo = 0, hi = this.#items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (less(this.#items[mid], item)) lo = mid + 1;
-      else hi = mid;
-    }
-    this.#items.splice(lo, 0, item);
+    this.#items.splice(this.#lowerBound(item), 0, item);
     if (item.b.name) this.#byName.set(item.b.name, item);
   }
 
   #delete(item: Item): void {
-    const i = this.#items.indexOf(item);
+    const i = this.#indexOf(item);
     if (i >= 0) this.#items.splice(i, 1);
     if (item.b.name && this.#byName.get(item.b.name) === item) this.#byName.delete(item.b.name);
     if (this.#items.length === 0) this.#idGen = 0;
+  }
+
+  /**
+   * The first position after `i` holding either a message of `i`'s tier no
+   * longer than `free` or a message of a later tier (lengths descend within
+   * a tier, so that is a binary search).
+   */
+  #nextFitting(i: number, free: number): number {
+    const items = this.#items;
+    const tier = items[i].transmits;
+    let lo = i + 1, hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const it = items[mid];
+      if (it.transmits === tier && it.b.message.length > free) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** {@link #delete} of the items at `positions` (ascending), a run at a time; returns them in order. */
+  #removeAt(positions: number[]): Item[] {
+    const items = this.#items;
+    const gone = positions.map((p) => items[p]);
+    for (let end = positions.length; end > 0;) {
+      let start = end - 1;
+      while (start > 0 && positions[start - 1] === positions[start] - 1) start--;
+      items.splice(positions[start], end - start);
+      end = start;
+    }
+    for (const item of gone) {
+      if (item.b.name && this.#byName.get(item.b.name) === item) this.#byName.delete(item.b.name);
+    }
+    if (items.length === 0) this.#idGen = 0;
+    return gone;
+  }
+
+  /**
+   * {@link #add} of `sorted` (strictly ascending in `less` order) one after
+   * the other: a single splice when they all fall between the same two
+   * queued items (the usual case), else one by one.
+   */
+  #addAll(sorted: Item[]): void {
+    const items = this.#items;
+    const n = sorted.length;
+    if (n > 1) {
+      let ordered = true;
+      for (let j = 1; j < n && ordered; j++) ordered = less(sorted[j - 1], sorted[j]);
+      const at = this.#lowerBound(sorted[0]);
+      if (ordered && (at === items.length || less(sorted[n - 1], items[at]))) {
+        items.splice(at, 0, ...sorted);
+        for (const it of sorted) if (it.b.name) this.#byName.set(it.b.name, it);
+        return;
+      }
+    }
+    for (const it of sorted) this.#add(it);
+  }
+
+  /** The first position whose item is not `less` than `item`. */
+  #lowerBound(item: Item): number {
+    const items = this.#items;
+    let lo = 0, hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (less(items[mid], item)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Position of a queued item: binary search in `less` order, a scan when equal keys (ids restarted) hide it. */
+  #indexOf(item: Item): number {
+    const lo = this.#lowerBound(item);
+    return this.#items[lo] === item ? lo : this.#items.indexOf(item);
   }
 }
