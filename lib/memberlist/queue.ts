@@ -24,15 +24,17 @@ interface Item {
   b: Broadcast;
 }
 
-/** Go's `limitedBroadcast.Less`: fewer transmits, then longer message, then newer id. */
+/** Go's `limitedBroadcast.Less` within one tier (same transmits): longer message, then newer id. */
 function less(a: Item, b: Item): boolean {
-  if (a.transmits !== b.transmits) return a.transmits < b.transmits;
   if (a.b.message.length !== b.b.message.length) return a.b.message.length > b.b.message.length;
   return a.id > b.id;
 }
 
 /**
- * Go's `TransmitLimitedQueue`.
+ * Go's `TransmitLimitedQueue`. Go keeps one B-tree ordered by (transmits,
+ * length descending, id descending); here each tier (transmit count) has its
+ * own array in (length, id) order, so moving messages between tiers shifts
+ * short arrays.
  *
  * @example
  * ```ts
@@ -42,8 +44,9 @@ function less(a: Item, b: Item): boolean {
  * ```
  */
 export class TransmitLimitedQueue {
-  /** Kept in `less` order. */
-  #items: Item[] = [];
+  /** Items by transmit count, each tier in `less` order. */
+  #tiers: Item[][] = [];
+  #count = 0;
   #byName = new Map<string, Item>();
   #idGen = 0;
 
@@ -69,53 +72,70 @@ export class TransmitLimitedQueue {
    * each one returned counts as one transmission.
    */
   getBroadcasts(overhead: number, limit: number): Uint8Array[] {
-    const items = this.#items;
-    if (items.length === 0) return [];
+    if (this.#count === 0) return [];
     const transmitLimit = retransmitLimit(this.retransmitMult, this.numNodes());
-    // Go walks the tiers (transmit counts) upwards and takes, again and
-    // again, the first message of the tier that fits what is left. Items are
-    // sorted by tier, then by length descending, and what is left only
-    // shrinks, so that is one pass in order taking every message that fits
-    // (skipping, by binary search, the rest of a tier's too-long ones).
+    // Go walks the tiers upwards and takes, again and again, the first
+    // message of the tier that fits what is left. Within a tier lengths
+    // descend and what is left only shrinks, so that is one pass in order
+    // taking every message that fits (skipping, by binary search, the rest
+    // of a tier's too-long ones). Taken messages move up a tier only once
+    // the walk is over.
     const out: Uint8Array[] = [];
-    const taken: number[] = [];
+    const taken: Item[] = [];
     let used = 0;
-    for (let i = 0; i < items.length;) {
-      const free = limit - used - overhead;
-      if (free <= 0) break;
-      const len = items[i].b.message.length;
-      if (len > free) {
-        i = this.#nextFitting(i, free);
-        continue;
+    const positions: number[] = [];
+    for (const tier of this.#tiers) {
+      if (!tier || tier.length === 0) continue;
+      let free = limit - used - overhead;
+      for (let i = 0; i < tier.length && free > 0;) {
+        const len = tier[i].b.message.length;
+        if (len > free) {
+          i = nextFitting(tier, i, free);
+          continue;
+        }
+        used += overhead + len;
+        free = limit - used - overhead;
+        out.push(tier[i].b.message);
+        taken.push(tier[i]);
+        positions.push(i++);
       }
-      used += overhead + len;
-      out.push(items[i].b.message);
-      taken.push(i++);
+      if (positions.length) {
+        this.#count -= positions.length;
+        removeRuns(tier, positions);
+        positions.length = 0;
+      }
+      if (free <= 0) break;
     }
     if (taken.length === 0) return out;
-    const picked = this.#removeAt(taken);
-    // As in Go: finished ones are dropped, the rest go back one tier up once the walk is over.
+    for (const it of taken) {
+      if (it.b.name && this.#byName.get(it.b.name) === it) this.#byName.delete(it.b.name);
+    }
+    if (this.#count === 0) this.#idGen = 0;
+    // As in Go: finished ones are dropped, the rest go one tier up.
     const reinsert: Item[] = [];
-    for (const it of picked) {
+    for (const it of taken) {
       if (it.transmits + 1 >= transmitLimit) it.b.finished?.();
       else {
         it.transmits++;
         reinsert.push(it);
       }
     }
-    this.#addAll(reinsert);
+    for (const it of reinsert) this.#add(it);
     return out;
   }
 
   /** Number of queued broadcasts. */
   numQueued(): number {
-    return this.#items.length;
+    return this.#count;
   }
 
   /** Keeps the `maxRetain` best-ranked broadcasts, finishing the rest. */
   prune(maxRetain: number): void {
-    while (this.#items.length > Math.max(0, maxRetain)) {
-      const it = this.#items[this.#items.length - 1];
+    while (this.#count > Math.max(0, maxRetain)) {
+      const tiers = this.#tiers;
+      let t = tiers.length - 1;
+      while (!tiers[t] || tiers[t].length === 0) t--;
+      const it = tiers[t][tiers[t].length - 1];
       this.#delete(it);
       it.b.finished?.();
     }
@@ -123,8 +143,9 @@ export class TransmitLimitedQueue {
 
   /** Finishes and drops everything. */
   reset(): void {
-    const items = this.#items;
-    this.#items = [];
+    const items = this.#ordered();
+    this.#tiers = [];
+    this.#count = 0;
     this.#byName.clear();
     this.#idGen = 0;
     for (const it of items) it.b.finished?.();
@@ -132,92 +153,72 @@ export class TransmitLimitedQueue {
 
   /** The queued messages in transmit order with their transmit counts (for tests). */
   orderedView(): { message: Uint8Array; transmits: number; name?: string }[] {
-    return this.#items.map((it) => ({ message: it.b.message, transmits: it.transmits, name: it.b.name }));
+    return this.#ordered().map((it) => ({ message: it.b.message, transmits: it.transmits, name: it.b.name }));
+  }
+
+  /** Every item in Go's order. */
+  #ordered(): Item[] {
+    const out: Item[] = [];
+    for (const tier of this.#tiers) if (tier) out.push(...tier);
+    return out;
   }
 
   #add(item: Item): void {
-    this.#items.splice(this.#lowerBound(item), 0, item);
+    const tier = this.#tiers[item.transmits] ??= [];
+    tier.splice(lowerBound(tier, item), 0, item);
+    this.#count++;
     if (item.b.name) this.#byName.set(item.b.name, item);
   }
 
   #delete(item: Item): void {
-    const i = this.#indexOf(item);
-    if (i >= 0) this.#items.splice(i, 1);
+    const tier = this.#tiers[item.transmits];
+    const i = tier ? indexIn(tier, item) : -1;
+    if (i >= 0) {
+      tier.splice(i, 1);
+      this.#count--;
+    }
     if (item.b.name && this.#byName.get(item.b.name) === item) this.#byName.delete(item.b.name);
-    if (this.#items.length === 0) this.#idGen = 0;
+    if (this.#count === 0) this.#idGen = 0;
   }
+}
 
-  /**
-   * The first position after `i` holding either a message of `i`'s tier no
-   * longer than `free` or a message of a later tier (lengths descend within
-   * a tier, so that is a binary search).
-   */
-  #nextFitting(i: number, free: number): number {
-    const items = this.#items;
-    const tier = items[i].transmits;
-    let lo = i + 1, hi = items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const it = items[mid];
-      if (it.transmits === tier && it.b.message.length > free) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+/** Removes the items at `positions` (ascending) from `tier`, one splice per run of neighbours, last run first. */
+function removeRuns(tier: Item[], positions: number[]): void {
+  for (let end = positions.length; end > 0;) {
+    let start = end - 1;
+    while (start > 0 && positions[start - 1] === positions[start] - 1) start--;
+    tier.splice(positions[start], end - start);
+    end = start;
   }
+}
 
-  /** {@link #delete} of the items at `positions` (ascending), a run at a time; returns them in order. */
-  #removeAt(positions: number[]): Item[] {
-    const items = this.#items;
-    const gone = positions.map((p) => items[p]);
-    for (let end = positions.length; end > 0;) {
-      let start = end - 1;
-      while (start > 0 && positions[start - 1] === positions[start] - 1) start--;
-      items.splice(positions[start], end - start);
-      end = start;
-    }
-    for (const item of gone) {
-      if (item.b.name && this.#byName.get(item.b.name) === item) this.#byName.delete(item.b.name);
-    }
-    if (items.length === 0) this.#idGen = 0;
-    return gone;
+/**
+ * The first position after `i` in `tier` whose message is no longer than
+ * `free` (lengths descend within a tier, so a binary search), or its length.
+ */
+function nextFitting(tier: Item[], i: number, free: number): number {
+  let lo = i + 1, hi = tier.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tier[mid].b.message.length > free) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
 
-  /**
-   * {@link #add} of `sorted` (strictly ascending in `less` order) one after
-   * the other: a single splice when they all fall between the same two
-   * queued items (the usual case), else one by one.
-   */
-  #addAll(sorted: Item[]): void {
-    const items = this.#items;
-    const n = sorted.length;
-    if (n > 1) {
-      let ordered = true;
-      for (let j = 1; j < n && ordered; j++) ordered = less(sorted[j - 1], sorted[j]);
-      const at = this.#lowerBound(sorted[0]);
-      if (ordered && (at === items.length || less(sorted[n - 1], items[at]))) {
-        items.splice(at, 0, ...sorted);
-        for (const it of sorted) if (it.b.name) this.#byName.set(it.b.name, it);
-        return;
-      }
-    }
-    for (const it of sorted) this.#add(it);
+/** The first position in `tier` whose item is not `less` than `item`. */
+function lowerBound(tier: Item[], item: Item): number {
+  let lo = 0, hi = tier.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (less(tier[mid], item)) lo = mid + 1;
+    else hi = mid;
   }
+  return lo;
+}
 
-  /** The first position whose item is not `less` than `item`. */
-  #lowerBound(item: Item): number {
-    const items = this.#items;
-    let lo = 0, hi = items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (less(items[mid], item)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Position of a queued item: binary search in `less` order, a scan when equal keys (ids restarted) hide it. */
-  #indexOf(item: Item): number {
-    const lo = this.#lowerBound(item);
-    return this.#items[lo] === item ? lo : this.#items.indexOf(item);
-  }
+/** Position of `item` in `tier`: binary search, a scan when equal keys (ids restarted) hide it. */
+function indexIn(tier: Item[], item: Item): number {
+  const lo = lowerBound(tier, item);
+  return tier[lo] === item ? lo : tier.indexOf(item);
 }
