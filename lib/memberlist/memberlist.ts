@@ -387,9 +387,27 @@ export class Memberlist {
     return this.#nodes.map((n) => this.#info(n));
   }
 
+  /** One tracked node (a copy), or undefined. */
+  node(name: string): NodeInfo | undefined {
+    const n = this.#nodeMap.get(name);
+    return n && this.#info(n);
+  }
+
+  /** The state we hold for `name`, or undefined when not tracked. */
+  stateOf(name: string): NodeStateType | undefined {
+    return this.#nodeMap.get(name)?.state;
+  }
+
+  /** Calls `fn` with the name and state of every node we track, in {@link allNodes} order, copying nothing. */
+  forEachState(fn: (name: string, state: NodeStateType) => void): void {
+    for (const n of this.#nodes) fn(n.name, n.state);
+  }
+
   /** Number of nodes neither dead nor left. */
   numMembers(): number {
-    return this.#nodes.filter((n) => !deadOrLeft(n)).length;
+    let count = 0;
+    for (const n of this.#nodes) if (!deadOrLeft(n)) count++;
+    return count;
   }
 
   /** Go's numNodes estimate (every tracked node, dead ones until reaped). */
