@@ -48,6 +48,7 @@ import { Suspicion } from "./suspicion.ts";
 import { TransmitLimitedQueue } from "./queue.ts";
 import { logAddr, type StreamEnv, Streams, validAddress } from "./streams.ts";
 import { deadOrLeft, fmtBytes, nodeInfo, type NodeRec, verifyProtocol } from "./state.ts";
+import { internAddr, internVsn } from "./intern.ts";
 import {
   bytesEqual,
   ipToString,
@@ -1064,13 +1065,13 @@ export class Memberlist {
     }
     let updatesNode = false;
     if (!state) {
-      // Decoded byte fields are views into the packet: keep copies.
+      // Decoded byte fields are views into the packet: keep (shared) copies.
       state = {
         name: a.node,
-        addr: a.addr.slice(),
+        addr: internAddr(a.addr),
         port: a.port,
         meta: a.meta && a.meta.slice(),
-        vsn: vsn.length > 5 ? Array.from(vsn.subarray(0, 6)) : [0, 0, 0, 0, 0, 0],
+        vsn: internVsn(vsn),
         incarnation: 0,
         state: NodeState.Dead,
         stateChange: 0,
@@ -1129,10 +1130,10 @@ export class Memberlist {
       );
     } else {
       this.#broadcast(a.node, encodeAlive(a), notify);
-      if (vsn.length > 0) state.vsn = Array.from(vsn.subarray(0, 6));
+      if (vsn.length > 0) state.vsn = internVsn(vsn);
       state.incarnation = a.incarnation;
       state.meta = a.meta && a.meta.slice();
-      state.addr = a.addr.slice();
+      state.addr = internAddr(a.addr);
       state.port = a.port;
       if (state.state !== NodeState.Alive) this.#setState(state, NodeState.Alive);
     }

@@ -21,12 +21,14 @@ export interface Broadcast {
 interface Item {
   transmits: number;
   id: number;
+  /** `b.message.length`, kept here for the comparisons. */
+  len: number;
   b: Broadcast;
 }
 
 /** Go's `limitedBroadcast.Less` within one tier (same transmits): longer message, then newer id. */
 function less(a: Item, b: Item): boolean {
-  if (a.b.message.length !== b.b.message.length) return a.b.message.length > b.b.message.length;
+  if (a.len !== b.len) return a.len > b.len;
   return a.id > b.id;
 }
 
@@ -56,7 +58,7 @@ export class TransmitLimitedQueue {
   /** Queues `b`; a named broadcast replaces (and finishes) a queued one of the same name. */
   queueBroadcast(b: Broadcast): void {
     this.#idGen = this.#idGen >= Number.MAX_SAFE_INTEGER ? 1 : this.#idGen + 1;
-    const item: Item = { transmits: 0, id: this.#idGen, b };
+    const item: Item = { transmits: 0, id: this.#idGen, len: b.message.length, b };
     if (b.name !== undefined && b.name !== "") {
       const old = this.#byName.get(b.name);
       if (old) {
@@ -88,7 +90,7 @@ export class TransmitLimitedQueue {
       if (!tier || tier.length === 0) continue;
       let free = limit - used - overhead;
       for (let i = 0; i < tier.length && free > 0;) {
-        const len = tier[i].b.message.length;
+        const len = tier[i].len;
         if (len > free) {
           i = nextFitting(tier, i, free);
           continue;
@@ -200,7 +202,7 @@ function nextFitting(tier: Item[], i: number, free: number): number {
   let lo = i + 1, hi = tier.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (tier[mid].b.message.length > free) lo = mid + 1;
+    if (tier[mid].len > free) lo = mid + 1;
     else hi = mid;
   }
   return lo;
