@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   ipToString,
+  isIpText,
   joinHostPort,
   kRandomNodes,
   parseIp,
@@ -85,6 +86,44 @@ describe("memberlist formulas (values printed by Go's util.go)", () => {
     assert.equal(parseIp("1:2:3:4:5:6:7:8:9"), undefined);
     assert.equal(joinHostPort("::1", 5), "[::1]:5");
     assert.equal(joinHostPort("1.2.3.4", 5), "1.2.3.4:5");
+  });
+  it("isIpText accepts exactly what parseIp parses", () => {
+    const texts = [
+      "10.0.0.1",
+      "0.0.0.0",
+      "255.255.255.255",
+      "10.0.0.256",
+      "1.2.3",
+      "1.2.3.4.",
+      ".1.2.3",
+      "1..2.3",
+      "01.002.3.4",
+      "1.2.3.0004",
+      "1.2.3.4 ",
+      " 1.2.3.4",
+      "1.2.3.-4",
+      "a.b.c.d",
+      "",
+      ".",
+      "[1.2.3.4]",
+      "[::1]",
+      "::1",
+      "::ffff:1.2.3.4",
+      "fd00::2",
+      "1::2::3",
+      "nope",
+      "1.2.3.4:5",
+      "١.2.3.4",
+      "1.2.3.4\n",
+    ];
+    const rnd = seeded(7);
+    const alphabet = "0123456789.:[]af ";
+    for (let i = 0; i < 2000; i++) {
+      let t = "";
+      for (let n = Math.floor(rnd() * 16); n > 0; n--) t += alphabet[Math.floor(rnd() * alphabet.length)];
+      texts.push(t);
+    }
+    for (const t of texts) assert.equal(isIpText(t), parseIp(t) !== undefined, JSON.stringify(t));
   });
 });
 

@@ -117,6 +117,26 @@ export function parseIp(text: string): Uint8Array | undefined {
   return parseV4(s) ?? parseV6(s);
 }
 
+/** Whether {@link parseIp} accepts `text`, without building the bytes (dotted quads checked in place). */
+export function isIpText(text: string): boolean {
+  return isDottedQuad(text) || parseIp(text) !== undefined;
+}
+
+/** Four `.`-separated groups of 1–3 ASCII digits, each at most 255 (what {@link parseV4} accepts). */
+function isDottedQuad(s: string): boolean {
+  let groups = 0, digits = 0, value = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e; // a final "." closes the last group
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255) return false;
+      groups++;
+      digits = value = 0;
+    } else if (c < 0x30 || c > 0x39 || ++digits > 3) return false;
+    else value = value * 10 + (c - 0x30);
+  }
+  return groups === 4;
+}
+
 function parseV4(s: string): Uint8Array | undefined {
   const parts = s.split(".");
   if (parts.length !== 4) return undefined;
