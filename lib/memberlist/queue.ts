@@ -109,20 +109,21 @@ export class TransmitLimitedQueue {
       if (free <= 0) break;
     }
     if (taken.length === 0) return out;
-    for (const it of taken) {
-      if (it.b.name && this.#byName.get(it.b.name) === it) this.#byName.delete(it.b.name);
-    }
     if (this.#count === 0) this.#idGen = 0;
-    // As in Go: finished ones are dropped, the rest go one tier up.
-    const reinsert: Item[] = [];
+    // As in Go: finished ones are dropped, the rest go one tier up (keeping
+    // their name entries); finished() runs once the queue is consistent again,
+    // as Go calls it under the queue's lock.
+    const done: Item[] = [];
     for (const it of taken) {
-      if (it.transmits + 1 >= transmitLimit) it.b.finished?.();
-      else {
+      if (it.transmits + 1 >= transmitLimit) {
+        if (it.b.name && this.#byName.get(it.b.name) === it) this.#byName.delete(it.b.name);
+        done.push(it);
+      } else {
         it.transmits++;
-        reinsert.push(it);
+        this.#insert(it);
       }
     }
-    for (const it of reinsert) this.#add(it);
+    for (const it of done) it.b.finished?.();
     return out;
   }
 
@@ -166,10 +167,15 @@ export class TransmitLimitedQueue {
   }
 
   #add(item: Item): void {
+    this.#insert(item);
+    if (item.b.name) this.#byName.set(item.b.name, item);
+  }
+
+  /** Puts `item` in its tier (name entry untouched). */
+  #insert(item: Item): void {
     const tier = this.#tiers[item.transmits] ??= [];
     tier.splice(lowerBound(tier, item), 0, item);
     this.#count++;
-    if (item.b.name) this.#byName.set(item.b.name, item);
   }
 
   #delete(item: Item): void {
