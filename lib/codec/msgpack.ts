@@ -351,6 +351,11 @@ export class Decoder {
     this.#share = share;
   }
 
+  /** Whether str/bin values are views into `buf` (see the constructor). */
+  get shares(): boolean {
+    return this.#share;
+  }
+
   /** A DataView over `buf`, made on first need (most values never read a float or a wide int). */
   get #view(): DataView {
     return this.#dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);

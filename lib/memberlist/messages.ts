@@ -11,6 +11,7 @@
  */
 import { DecodeError, Decoder, type Encoder, withEncoder } from "../codec/msgpack.ts";
 import { asMap, bool, bytes, bytesOrNull, type Fields, int, str, uint } from "../codec/fields.ts";
+import { readShape, shape } from "../codec/shape.ts";
 
 /** memberlist message type bytes (`messageType`). */
 export const MessageType = {
@@ -260,8 +261,30 @@ export function encodeAlive(a: AliveMsg): Uint8Array {
   });
 }
 
+/** Alive as written by Go and by {@link encodeAlive} (read without a field map). */
+const ALIVE_SHAPE = shape([
+  ["Addr", "bytes"],
+  ["Incarnation", "u32"],
+  ["Meta", "bytesOrNull"],
+  ["Node", "str"],
+  ["Port", "u16"],
+  ["Vsn", "bytesOrNull"],
+]);
+
 /** Decodes an alive body. Byte fields are views into `buf`: copy what you keep. */
 export function decodeAlive(buf: Uint8Array): AliveMsg {
+  const fast = readShape(buf, 0, ALIVE_SHAPE);
+  if (fast) {
+    const v = fast.values;
+    return {
+      incarnation: v[1] as number,
+      node: v[3] as string,
+      addr: v[0] as Uint8Array,
+      port: v[4] as number,
+      meta: v[2] as Uint8Array | null,
+      vsn: v[5] as Uint8Array | null,
+    };
+  }
   const m = decodeStruct(buf, ORDER.alive, "alive");
   return {
     incarnation: uint(m, "Incarnation"),
@@ -325,8 +348,33 @@ export function readPushPullHeader(d: Decoder): PushPullHeader {
   return { nodes: int(m, "Nodes"), userStateLen: int(m, "UserStateLen"), join: bool(m, "Join") };
 }
 
-/** Reads one push/pull node state. */
+/** A push/pull node state as written by Go and by {@link encodePushPull} (read without a field map). */
+const PUSH_NODE_SHAPE = shape([
+  ["Addr", "bytes"],
+  ["Incarnation", "u32"],
+  ["Meta", "bytesOrNull"],
+  ["Name", "str"],
+  ["Port", "u16"],
+  ["State", "u8"],
+  ["Vsn", "bytesOrNull"],
+]);
+
+/** Reads one push/pull node state (byte fields are views when `d` shares its buffer). */
 export function readPushNodeState(d: Decoder): PushNodeState {
+  const fast = d.shares ? readShape(d.buf, d.offset, PUSH_NODE_SHAPE) : undefined;
+  if (fast) {
+    d.offset = fast.end;
+    const v = fast.values;
+    return {
+      name: v[3] as string,
+      addr: v[0] as Uint8Array,
+      port: v[4] as number,
+      meta: v[2] as Uint8Array | null,
+      incarnation: v[1] as number,
+      state: v[5] as number,
+      vsn: v[6] as Uint8Array | null,
+    };
+  }
   const m = readStruct(d, ORDER.pushNode, "push node state");
   return {
     name: str(m, "Name"),
