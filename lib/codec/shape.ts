@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { SHARED_MAX, sharedBytes } from "./shared_bytes.ts";
 import { utf8Text } from "./text.ts";
 
 /**
@@ -53,7 +54,8 @@ export interface ShapeRead {
 
 /**
  * Reads the struct at `buf[offset]` if it has exactly `s`'s shape; byte
- * values are views into `buf`.
+ * values are views into `buf`, or shared copies when short (`shared_bytes.ts`):
+ * never write to them.
  *
  * @example
  * ```ts
@@ -110,7 +112,11 @@ export function readShape(buf: Uint8Array, offset: number, s: Shape): ShapeRead 
       start = at + 3;
     } else return undefined;
     if (start + len > buf.length) return undefined;
-    values[f] = kind === "str" ? utf8Text(buf, start, start + len) : buf.subarray(start, start + len);
+    values[f] = kind === "str"
+      ? utf8Text(buf, start, start + len)
+      : len <= SHARED_MAX
+      ? sharedBytes(buf, start, start + len)
+      : buf.subarray(start, start + len);
     at = start + len;
   }
   return { values, end: at };

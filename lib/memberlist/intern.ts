@@ -9,9 +9,10 @@
  * @module
  */
 
-/** Entries kept per table before it is cleared. */
+import { sharedBytes } from "../codec/shared_bytes.ts";
+
+/** Entries kept before the table is cleared. */
 const MAX_ENTRIES = 1 << 16;
-const addrs = new Map<number, Uint8Array>();
 const vsns = new Map<number, readonly number[]>();
 
 /**
@@ -24,15 +25,7 @@ const vsns = new Map<number, readonly number[]>();
  * ```
  */
 export function internAddr(ip: Uint8Array): Uint8Array {
-  if (ip.length !== 4) return ip.slice();
-  const key = ((ip[0] << 24) | (ip[1] << 16) | (ip[2] << 8) | ip[3]) >>> 0;
-  let out = addrs.get(key);
-  if (!out) {
-    if (addrs.size >= MAX_ENTRIES) addrs.clear();
-    out = ip.slice();
-    addrs.set(key, out);
-  }
-  return out;
+  return ip.length === 4 ? sharedBytes(ip, 0, 4) : ip.slice();
 }
 
 /**
