@@ -4,7 +4,7 @@ import { decode as oracleDecode, encode as oracleEncode } from "@msgpack/msgpack
 import { decode, DecodeError, Decoder, type Dialect, encode, Encoder, f64 } from "../lib/codec/msgpack.ts";
 import { asMap, bool, bytes, bytesOrNull, int, str, stringMap, strings, uint } from "../lib/codec/fields.ts";
 import { utf8Text } from "../lib/codec/text.ts";
-import { sharedBytes } from "../lib/codec/shared_bytes.ts";
+import { sharedBytes, sharedCopy } from "../lib/codec/shared_bytes.ts";
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -459,5 +459,21 @@ describe("text and shared bytes", () => {
     a[0] = 99; // a caller broke the rule
     const again = sharedBytes(Uint8Array.of(10, 0, 0, 1), 0, 4);
     assert.deepEqual(again, Uint8Array.of(10, 0, 0, 1), "a corrupted entry is replaced");
+  });
+  it("sharedCopy shares equal messages up to 1 KiB, never different ones", () => {
+    const msg = Uint8Array.from({ length: 60 }, (_, i) => i);
+    const view = Uint8Array.from([7, ...msg, 7]).subarray(1, 61);
+    const a = sharedCopy(view);
+    assert.deepEqual(a, msg);
+    assert.notEqual(a.buffer, view.buffer, "a copy, not the view");
+    assert.equal(sharedCopy(msg.slice()), a);
+    const other = msg.slice();
+    other[59] = 0;
+    assert.deepEqual(sharedCopy(other), other);
+    assert.notEqual(sharedCopy(other), a);
+    const big = new Uint8Array(1025);
+    assert.notEqual(sharedCopy(big), sharedCopy(big));
+    a[0] = 42; // a caller broke the rule
+    assert.deepEqual(sharedCopy(msg), msg, "a corrupted entry is replaced");
   });
 });

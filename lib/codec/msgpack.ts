@@ -303,7 +303,8 @@ const scratch: Record<Dialect, Encoder | undefined> = { gossip: undefined, rpc: 
 
 /**
  * Runs `fill` on a reset, reused encoder of `dialect` and returns a copy of
- * what it wrote: one allocation per message instead of an encoder's buffers.
+ * what it wrote (`own` makes it from a view of the bytes; default: a fresh
+ * copy): one allocation per message instead of an encoder's buffers.
  * A nested call (none is expected) gets a fresh encoder.
  *
  * @example
@@ -311,13 +312,17 @@ const scratch: Record<Dialect, Encoder | undefined> = { gossip: undefined, rpc: 
  * const ping = withEncoder("gossip", (e) => e.raw([0]).write({ SeqNo: 1, Node: "a" }));
  * ```
  */
-export function withEncoder(dialect: Dialect, fill: (e: Encoder) => unknown): Uint8Array {
+export function withEncoder(
+  dialect: Dialect,
+  fill: (e: Encoder) => unknown,
+  own: (view: Uint8Array) => Uint8Array = (view) => view.slice(),
+): Uint8Array {
   const shared = scratch[dialect];
   const e = shared ? shared.reset() : new Encoder(dialect);
   scratch[dialect] = undefined;
   try {
     fill(e);
-    return e.bytes().slice();
+    return own(e.bytes());
   } finally {
     // Keep the buffer unless it grew large (a big push/pull): that memory goes back.
     if (e.capacity <= 1 << 16) scratch[dialect] = e;

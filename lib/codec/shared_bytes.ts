@@ -1,17 +1,22 @@
 /**
  * One shared copy per value of very short byte strings (up to 6 bytes: IPv4
- * addresses, version vectors), so the same address decoded a million times
- * is not a million arrays. Callers must never write to a shared copy; a
- * corrupted entry is noticed (bytes re-checked on every hit) and replaced.
- * The table is dropped when it grows large, which only costs sharing.
+ * addresses, version vectors) and of messages (up to 1 KiB: the same alive
+ * message is queued by every node of a simulated cluster), so the same
+ * bytes held a million times are not a million arrays. Callers must never
+ * write to a shared copy; a corrupted entry is noticed (bytes re-checked on
+ * every hit) and replaced. Tables are dropped when they grow large, which
+ * only costs sharing.
  *
  * @module
  */
 
-/** Longest byte string shared. */
+/** Longest byte string {@link sharedBytes} shares. */
 export const SHARED_MAX = 6;
+/** Longest message {@link sharedCopy} shares. */
+const MESSAGE_MAX = 1024;
 const MAX_ENTRIES = 1 << 16;
 const table = new Map<number, Uint8Array>();
+const messages = new Map<number, Uint8Array>();
 
 /**
  * `buf[start, end)` as an owned array: a shared copy when at most
@@ -35,6 +40,29 @@ export function sharedBytes(buf: Uint8Array, start: number, end: number): Uint8A
     out = buf.slice(start, end);
     table.set(key, out);
   }
+  return out;
+}
+
+/**
+ * An owned copy of `view`'s bytes, shared with earlier callers that passed
+ * equal bytes (longer than 1 KiB: a fresh copy). Never write to it.
+ *
+ * @example
+ * ```ts
+ * const a = sharedCopy(encoder.bytes()); // the same array for the same bytes later
+ * ```
+ */
+export function sharedCopy(view: Uint8Array): Uint8Array {
+  const n = view.length;
+  if (n > MESSAGE_MAX) return view.slice();
+  let h = 0x811c9dc5 ^ n;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ view[i], 0x01000193);
+  h >>>= 0;
+  const hit = messages.get(h);
+  if (hit && hit.length === n && sameBytes(hit, view, 0)) return hit;
+  if (messages.size >= MAX_ENTRIES) messages.clear();
+  const out = view.slice();
+  messages.set(h, out);
   return out;
 }
 

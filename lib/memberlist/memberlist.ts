@@ -31,6 +31,7 @@ import {
   decodeSuspect,
   encodeAck,
   encodeAlive,
+  encodeAliveShared,
   encodeDead,
   encodeIndirectPing,
   encodeNack,
@@ -1129,7 +1130,7 @@ export class Memberlist {
         }), vsn:(${fmtBytes(vsn)} VS ${fmtBytes(Uint8Array.from(state.vsn))})`,
       );
     } else {
-      this.#broadcast(a.node, encodeAlive(a), notify);
+      this.#broadcast(a.node, encodeAliveShared(a), notify);
       if (vsn.length > 0) state.vsn = internVsn(vsn);
       state.incarnation = a.incarnation;
       state.meta = a.meta && a.meta.slice();

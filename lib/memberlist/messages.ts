@@ -12,6 +12,7 @@
 import { DecodeError, Decoder, type Encoder, withEncoder } from "../codec/msgpack.ts";
 import { asMap, bool, bytes, bytesOrNull, type Fields, int, str, uint } from "../codec/fields.ts";
 import { readShape, shape } from "../codec/shape.ts";
+import { sharedCopy } from "../codec/shared_bytes.ts";
 
 /** memberlist message type bytes (`messageType`). */
 export const MessageType = {
@@ -117,9 +118,13 @@ const ORDER = {
   compress: ["Algo", "Buf"],
 } as const;
 
-/** Encodes `[type]` followed by one msgpack value. */
-export function encodeWithType(type: number, body: unknown): Uint8Array {
-  return withEncoder("gossip", (e) => e.raw([type]).write(body));
+/** Encodes `[type]` followed by one msgpack value (`own`: see `withEncoder`). */
+export function encodeWithType(
+  type: number,
+  body: unknown,
+  own?: (view: Uint8Array) => Uint8Array,
+): Uint8Array {
+  return withEncoder("gossip", (e) => e.raw([type]).write(body), own);
 }
 
 /**
@@ -251,14 +256,20 @@ export const decodeDead: (buf: Uint8Array) => DeadMsg = decodeSuspect;
 
 /** Encodes an alive message (type 4). */
 export function encodeAlive(a: AliveMsg): Uint8Array {
-  return encodeWithType(MessageType.Alive, {
-    Incarnation: a.incarnation,
-    Node: a.node,
-    Addr: a.addr,
-    Port: a.port,
-    Meta: a.meta,
-    Vsn: a.vsn,
-  });
+  return encodeWithType(MessageType.Alive, aliveBody(a));
+}
+
+/**
+ * {@link encodeAlive} for a broadcast: equal messages share one array
+ * (`shared_bytes.ts`), never to be written to. Every node of a simulated
+ * cluster queues the same alive messages.
+ */
+export function encodeAliveShared(a: AliveMsg): Uint8Array {
+  return encodeWithType(MessageType.Alive, aliveBody(a), sharedCopy);
+}
+
+function aliveBody(a: AliveMsg): Record<string, unknown> {
+  return { Incarnation: a.incarnation, Node: a.node, Addr: a.addr, Port: a.port, Meta: a.meta, Vsn: a.vsn };
 }
 
 /** Alive as written by Go and by {@link encodeAlive} (read without a field map). */
