@@ -21,9 +21,12 @@ export interface Broadcast {
 interface Item {
   transmits: number;
   id: number;
-  /** `b.message.length`, kept here for the comparisons. */
+  /** `message.length`, kept here for the comparisons. */
   len: number;
-  b: Broadcast;
+  name: string | undefined;
+  message: Uint8Array;
+  /** The broadcast, kept only when it has a `finished` to call (as its method). */
+  owner: Broadcast | undefined;
 }
 
 /** Go's `limitedBroadcast.Less` within one tier (same transmits): longer message, then newer id. */
@@ -58,12 +61,19 @@ export class TransmitLimitedQueue {
   /** Queues `b`; a named broadcast replaces (and finishes) a queued one of the same name. */
   queueBroadcast(b: Broadcast): void {
     this.#idGen = this.#idGen >= Number.MAX_SAFE_INTEGER ? 1 : this.#idGen + 1;
-    const item: Item = { transmits: 0, id: this.#idGen, len: b.message.length, b };
+    const item: Item = {
+      transmits: 0,
+      id: this.#idGen,
+      len: b.message.length,
+      name: b.name,
+      message: b.message,
+      owner: b.finished ? b : undefined,
+    };
     if (b.name !== undefined && b.name !== "") {
       const old = this.#byName.get(b.name);
       if (old) {
         this.#delete(old);
-        old.b.finished?.();
+        old.owner?.finished?.();
       }
     }
     this.#add(item);
@@ -97,7 +107,7 @@ export class TransmitLimitedQueue {
         }
         used += overhead + len;
         free = limit - used - overhead;
-        out.push(tier[i].b.message);
+        out.push(tier[i].message);
         taken.push(tier[i]);
         positions.push(i++);
       }
@@ -116,14 +126,14 @@ export class TransmitLimitedQueue {
     const done: Item[] = [];
     for (const it of taken) {
       if (it.transmits + 1 >= transmitLimit) {
-        if (it.b.name && this.#byName.get(it.b.name) === it) this.#byName.delete(it.b.name);
+        if (it.name && this.#byName.get(it.name) === it) this.#byName.delete(it.name);
         done.push(it);
       } else {
         it.transmits++;
         this.#insert(it);
       }
     }
-    for (const it of done) it.b.finished?.();
+    for (const it of done) it.owner?.finished?.();
     return out;
   }
 
@@ -140,7 +150,7 @@ export class TransmitLimitedQueue {
       while (!tiers[t] || tiers[t].length === 0) t--;
       const it = tiers[t][tiers[t].length - 1];
       this.#delete(it);
-      it.b.finished?.();
+      it.owner?.finished?.();
     }
   }
 
@@ -151,12 +161,12 @@ export class TransmitLimitedQueue {
     this.#count = 0;
     this.#byName.clear();
     this.#idGen = 0;
-    for (const it of items) it.b.finished?.();
+    for (const it of items) it.owner?.finished?.();
   }
 
   /** The queued messages in transmit order with their transmit counts (for tests). */
   orderedView(): { message: Uint8Array; transmits: number; name?: string }[] {
-    return this.#ordered().map((it) => ({ message: it.b.message, transmits: it.transmits, name: it.b.name }));
+    return this.#ordered().map((it) => ({ message: it.message, transmits: it.transmits, name: it.name }));
   }
 
   /** Every item in Go's order. */
@@ -168,7 +178,7 @@ export class TransmitLimitedQueue {
 
   #add(item: Item): void {
     this.#insert(item);
-    if (item.b.name) this.#byName.set(item.b.name, item);
+    if (item.name) this.#byName.set(item.name, item);
   }
 
   /** Puts `item` in its tier (name entry untouched). */
@@ -185,7 +195,7 @@ export class TransmitLimitedQueue {
       tier.splice(i, 1);
       this.#count--;
     }
-    if (item.b.name && this.#byName.get(item.b.name) === item) this.#byName.delete(item.b.name);
+    if (item.name && this.#byName.get(item.name) === item) this.#byName.delete(item.name);
     if (this.#count === 0) this.#idGen = 0;
   }
 }
