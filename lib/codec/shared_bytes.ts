@@ -15,7 +15,12 @@ export const SHARED_MAX = 6;
 /** Longest message {@link sharedCopy} shares. */
 const MESSAGE_MAX = 1024;
 const MAX_ENTRIES = 1 << 16;
-const table = new Map<number, Uint8Array>();
+/**
+ * By length; keys stay small integers (cheap to hash): the last three bytes
+ * key the inner map, the bytes before them (if any) the outer one.
+ */
+const tables = Array.from({ length: SHARED_MAX + 1 }, () => new Map<number, Map<number, Uint8Array>>());
+let entries = 0;
 const messages = new Map<number, Uint8Array>();
 
 /**
@@ -30,16 +35,23 @@ const messages = new Map<number, Uint8Array>();
 export function sharedBytes(buf: Uint8Array, start: number, end: number): Uint8Array {
   const n = end - start;
   if (n > SHARED_MAX || n < 0) return buf.slice(start, end);
-  // Length and up to six bytes make an exact key below 2^51.
-  let key = n;
-  for (let i = start; i < end; i++) key = key * 256 + buf[i];
-  let out = table.get(key);
-  if (out && !sameBytes(out, buf, start)) out = undefined;
-  if (!out) {
-    if (table.size >= MAX_ENTRIES) table.clear();
-    out = buf.slice(start, end);
-    table.set(key, out);
+  const split = Math.max(start, end - 3);
+  let hi = 0, lo = 0;
+  for (let i = start; i < split; i++) hi = (hi << 8) | buf[i];
+  for (let i = split; i < end; i++) lo = (lo << 8) | buf[i];
+  const outer = tables[n];
+  let inner = outer.get(hi);
+  let out = inner?.get(lo);
+  if (out && sameBytes(out, buf, start)) return out;
+  if (entries >= MAX_ENTRIES) {
+    for (const t of tables) t.clear();
+    entries = 0;
+    inner = undefined;
   }
+  if (!inner) outer.set(hi, inner = new Map());
+  out = buf.slice(start, end);
+  if (!inner.has(lo)) entries++;
+  inner.set(lo, out);
   return out;
 }
 
