@@ -469,7 +469,7 @@ describe("fast path for alive messages and push/pull node states", () => {
       ["Vsn", "bytes"],
     ];
     let values = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 6_000; i++) {
       const body = randomStruct(rnd, fields);
       const want = outcome(() => general.alive(body));
       assert.deepEqual(outcome(() => decodeAlive(body)), want, toHex(body));
@@ -479,7 +479,7 @@ describe("fast path for alive messages and push/pull node states", () => {
       const body = hex(golden).subarray(1);
       assert.deepEqual(decodeAlive(body), general.alive(body));
     }
-    assert.ok(values > 5000, `enough inputs decode (${values})`);
+    assert.ok(values > 1500, `enough inputs decode (${values})`);
   });
 
   it("push/pull node states: the same values, end offset or error as the general reading", () => {
@@ -494,7 +494,7 @@ describe("fast path for alive messages and push/pull node states", () => {
       ["Vsn", "bytes"],
     ];
     let values = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 6_000; i++) {
       const body = randomStruct(rnd, fields);
       const want = outcome(() => general.node(body));
       const got = outcome(() => {
@@ -504,6 +504,6 @@ describe("fast path for alive messages and push/pull node states", () => {
       assert.deepEqual(got, want, toHex(body));
       if ("ok" in want) values++;
     }
-    assert.ok(values > 5000, `enough inputs decode (${values})`);
+    assert.ok(values > 1500, `enough inputs decode (${values})`);
   });
 });
