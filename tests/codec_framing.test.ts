@@ -22,6 +22,25 @@ describe("crc32 (IEEE, as Go crc32.ChecksumIEEE)", () => {
     assert.equal(crc32(text("The quick brown fox jumps over the lazy dog")), 0x414fa339);
     assert.equal(crc32(filled(32, 0)), 0x190a55ad);
   });
+  it("agrees with the bytewise definition at every length and offset", () => {
+    const table = Array.from({ length: 256 }, (_, i) => {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+      return c >>> 0;
+    });
+    const slow = (d: Uint8Array) => {
+      let c = 0xffffffff;
+      for (const b of d) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    const data = Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + (i >> 3) * 7) & 0xff);
+    for (let off = 0; off < 9; off++) {
+      for (let len = 0; off + len <= data.length; len += len < 40 ? 1 : 37) {
+        const view = data.subarray(off, off + len);
+        assert.equal(crc32(view), slow(view), `offset ${off} length ${len}`);
+      }
+    }
+  });
   it("returns an unsigned 32-bit number and respects subarray views", () => {
     const buf = text("xx123456789yy");
     assert.equal(crc32(buf.subarray(2, 11)), 0xcbf43926);

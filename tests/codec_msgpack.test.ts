@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { decode as oracleDecode, encode as oracleEncode } from "@msgpack/msgpack";
 import { decode, DecodeError, Decoder, type Dialect, encode, Encoder, f64 } from "../lib/codec/msgpack.ts";
 import { asMap, bool, bytes, bytesOrNull, int, str, stringMap, strings, uint } from "../lib/codec/fields.ts";
+import { utf8Text } from "../lib/codec/text.ts";
+import { sharedBytes, sharedCopy } from "../lib/codec/shared_bytes.ts";
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -416,5 +418,62 @@ describe("fields.ts (go-msgpack acceptance rules)", () => {
     const out = stringMap(tags, "Tags");
     assert.equal(Object.getOwnPropertyDescriptor(out, "__proto__")?.value, "x");
     assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  });
+});
+
+describe("text and shared bytes", () => {
+  it("utf8Text reads like TextDecoder, and short ASCII names come back as the same string", () => {
+    const td = new TextDecoder();
+    const samples = [
+      "",
+      "Node",
+      "node-123",
+      "a".repeat(48),
+      "a".repeat(49),
+      "héllo",
+      "\u{1f600}",
+      "\ufeffBOM",
+      "x\u0000y",
+    ];
+    const bytes = samples.map((t) => new TextEncoder().encode(t));
+    bytes.push(Uint8Array.of(0xff, 0x41), Uint8Array.of(0x41, 0xc3), Uint8Array.of(0xef, 0xbb, 0xbf));
+    for (const b of bytes) {
+      const padded = Uint8Array.from([9, ...b, 9]);
+      assert.equal(utf8Text(padded, 1, 1 + b.length), td.decode(b), JSON.stringify([...b]));
+    }
+    const a = utf8Text(new TextEncoder().encode("node-7"), 0, 6);
+    assert.equal(a, "node-7");
+    assert.equal(utf8Text(Uint8Array.from([0, ...new TextEncoder().encode("node-7")]), 1, 7), a);
+  });
+  it("sharedBytes gives one copy per short value, distinct by length, and survives a corrupted copy", () => {
+    const a = sharedBytes(Uint8Array.of(9, 10, 0, 0, 1), 1, 5);
+    assert.deepEqual(a, Uint8Array.of(10, 0, 0, 1));
+    assert.equal(sharedBytes(Uint8Array.of(10, 0, 0, 1), 0, 4), a, "shared");
+    assert.deepEqual(sharedBytes(Uint8Array.of(0, 0), 0, 2), Uint8Array.of(0, 0));
+    assert.deepEqual(sharedBytes(Uint8Array.of(0), 0, 1), Uint8Array.of(0));
+    assert.deepEqual(sharedBytes(new Uint8Array(0), 0, 0), new Uint8Array(0));
+    const long = Uint8Array.of(1, 2, 3, 4, 5, 6, 7);
+    const copy = sharedBytes(long, 0, 7);
+    assert.deepEqual(copy, long);
+    assert.notEqual(copy, sharedBytes(long, 0, 7), "longer values are fresh copies");
+    a[0] = 99; // a caller broke the rule
+    const again = sharedBytes(Uint8Array.of(10, 0, 0, 1), 0, 4);
+    assert.deepEqual(again, Uint8Array.of(10, 0, 0, 1), "a corrupted entry is replaced");
+  });
+  it("sharedCopy shares equal messages up to 1 KiB, never different ones", () => {
+    const msg = Uint8Array.from({ length: 60 }, (_, i) => i);
+    const view = Uint8Array.from([7, ...msg, 7]).subarray(1, 61);
+    const a = sharedCopy(view);
+    assert.deepEqual(a, msg);
+    assert.notEqual(a.buffer, view.buffer, "a copy, not the view");
+    assert.equal(sharedCopy(msg.slice()), a);
+    const other = msg.slice();
+    other[59] = 0;
+    assert.deepEqual(sharedCopy(other), other);
+    assert.notEqual(sharedCopy(other), a);
+    const big = new Uint8Array(1025);
+    assert.notEqual(sharedCopy(big), sharedCopy(big));
+    a[0] = 42; // a caller broke the rule
+    assert.deepEqual(sharedCopy(msg), msg, "a corrupted entry is replaced");
   });
 });

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { decode as oracleDecode } from "@msgpack/msgpack";
 import {
+  asStruct,
   decodeAck,
   decodeAlive,
   decodeDead,
@@ -20,6 +21,7 @@ import {
   encodeSuspect,
   encodeUserStream,
   MessageType,
+  readPushNodeState,
 } from "../lib/memberlist/messages.ts";
 import {
   addCrc,
@@ -33,7 +35,9 @@ import {
   type StreamResult,
 } from "../lib/memberlist/envelope.ts";
 import { makeCompound } from "../lib/codec/compound.ts";
-import { Encoder } from "../lib/codec/msgpack.ts";
+import { Decoder, Encoder } from "../lib/codec/msgpack.ts";
+import { bytes, bytesOrNull, int, str, uint } from "../lib/codec/fields.ts";
+import { seeded } from "../lib/core/random.ts";
 import { encryptPacket } from "../lib/security/aesgcm.ts";
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((x) => parseInt(x, 16)));
@@ -358,5 +362,148 @@ describe("stream envelope and incremental reader", () => {
     const ct = encryptPacket(KEY, Uint8Array.of(1, 2, 3), new Uint8Array(12));
     assert.equal(ct.length, 1 + 12 + 3 + 16);
     assert.equal(ct[0], 1);
+  });
+});
+
+describe("fast path for alive messages and push/pull node states", () => {
+  // The general reading (a field map, then Go's typed field rules), as the
+  // decoders did before the fixed-shape fast path: every input must give the
+  // same values, or the same error.
+  const general = {
+    alive(body: Uint8Array) {
+      const m = asStruct(
+        new Decoder(body, "gossip").read(),
+        ["Incarnation", "Node", "Addr", "Port", "Meta", "Vsn"],
+        "alive",
+      );
+      return {
+        incarnation: uint(m, "Incarnation"),
+        node: str(m, "Node"),
+        addr: bytes(m, "Addr"),
+        port: uint(m, "Port", 16),
+        meta: bytesOrNull(m, "Meta"),
+        vsn: bytesOrNull(m, "Vsn"),
+      };
+    },
+    node(body: Uint8Array) {
+      const d = new Decoder(body, "gossip");
+      const m = asStruct(d.read(), ["Name", "Addr", "Port", "Meta", "Incarnation", "State", "Vsn"], "push node state");
+      return {
+        value: {
+          name: str(m, "Name"),
+          addr: bytes(m, "Addr"),
+          port: uint(m, "Port", 16),
+          meta: bytesOrNull(m, "Meta"),
+          incarnation: uint(m, "Incarnation"),
+          state: int(m, "State"),
+          vsn: bytesOrNull(m, "Vsn"),
+        },
+        end: d.offset,
+      };
+    },
+  };
+  const outcome = (f: () => unknown) => {
+    try {
+      return { ok: f() };
+    } catch (e) {
+      return { error: `${(e as Error).name}: ${(e as Error).message}` };
+    }
+  };
+
+  /** A msgpack value in a randomly chosen (valid or odd) encoding. */
+  function randomValue(rnd: () => number, kind: "int" | "text" | "bytes"): number[] {
+    const odd = rnd() < 0.1 ? Math.floor(rnd() * 8) : -1;
+    if (odd === 0) return [0xc0];
+    if (odd === 1) return [0xc3];
+    if (odd === 2) return [0xff]; // -1
+    if (odd === 3) return [0xcf, 0, 0, 0, 1, 0, 0, 0, 0];
+    if (odd === 4) return [0xcb, 0x40, 0x09, 0, 0, 0, 0, 0, 0];
+    if (odd === 5) return [0x92, 1, 2];
+    if (kind === "int" || odd === 6) {
+      const int =
+        [0, 1, 5, 127, 128, 255, 256, 7946, 65535, 65536, 2 ** 32 - 1][Math.floor(rnd() * (rnd() < 0.8 ? 9 : 11))];
+      if (int < 128 && rnd() < 0.7) return [int];
+      if (int < 256 && rnd() < 0.7) return [0xcc, int];
+      if (int < 65536 && rnd() < 0.7) return [0xcd, int >> 8, int & 0xff];
+      return [0xce, (int >>> 24) & 0xff, (int >> 16) & 0xff, (int >> 8) & 0xff, int & 0xff];
+    }
+    const n = Math.floor(rnd() * (rnd() < 0.8 ? 20 : 300));
+    const body = Array.from(
+      { length: n },
+      () => (rnd() < 0.9 ? 0x61 + Math.floor(rnd() * 26) : Math.floor(rnd() * 256)),
+    );
+    if (n < 32 && rnd() < 0.6) return [0xa0 | n, ...body];
+    const heads = [[0xd9, n & 0xff], [0xda, n >> 8, n & 0xff], [0xdb, 0, 0, n >> 8, n & 0xff], [0xc4, n & 0xff], [
+      0xc5,
+      n >> 8,
+      n & 0xff,
+    ]];
+    const head = heads[Math.floor(rnd() * heads.length)];
+    return [...head, ...(head.length === 2 ? body.slice(0, n & 0xff) : body)];
+  }
+
+  function randomStruct(rnd: () => number, fields: [string, "int" | "text" | "bytes"][]): Uint8Array {
+    const chosen = fields.filter(() => rnd() < 0.97);
+    if (rnd() < 0.1) chosen.reverse();
+    if (rnd() < 0.05) chosen.push(["Extra", "int"]);
+    const out: number[] = [0x80 | chosen.length];
+    for (const [k, kind] of chosen) {
+      out.push(0xa0 | k.length, ...Array.from(k, (c) => c.charCodeAt(0)), ...randomValue(rnd, kind));
+    }
+    let bytes = Uint8Array.from(out);
+    const r = rnd();
+    if (r < 0.1) bytes = bytes.subarray(0, Math.floor(rnd() * bytes.length));
+    else if (r < 0.2) bytes[Math.floor(rnd() * bytes.length)] ^= 1 << Math.floor(rnd() * 8);
+    else if (r < 0.25) bytes = Uint8Array.from([...bytes, 0xc0, 0x01]); // trailing bytes
+    return bytes;
+  }
+
+  it("alive: the same values or the same error as the general reading", () => {
+    const rnd = seeded(4242);
+    const fields: [string, "int" | "text" | "bytes"][] = [
+      ["Addr", "bytes"],
+      ["Incarnation", "int"],
+      ["Meta", "bytes"],
+      ["Node", "text"],
+      ["Port", "int"],
+      ["Vsn", "bytes"],
+    ];
+    let values = 0;
+    for (let i = 0; i < 6_000; i++) {
+      const body = randomStruct(rnd, fields);
+      const want = outcome(() => general.alive(body));
+      assert.deepEqual(outcome(() => decodeAlive(body)), want, toHex(body));
+      if ("ok" in want) values++;
+    }
+    for (const golden of [GO.alive, GO.alivenil, GO.long]) {
+      const body = hex(golden).subarray(1);
+      assert.deepEqual(decodeAlive(body), general.alive(body));
+    }
+    assert.ok(values > 1500, `enough inputs decode (${values})`);
+  });
+
+  it("push/pull node states: the same values, end offset or error as the general reading", () => {
+    const rnd = seeded(777);
+    const fields: [string, "int" | "text" | "bytes"][] = [
+      ["Addr", "bytes"],
+      ["Incarnation", "int"],
+      ["Meta", "bytes"],
+      ["Name", "text"],
+      ["Port", "int"],
+      ["State", "int"],
+      ["Vsn", "bytes"],
+    ];
+    let values = 0;
+    for (let i = 0; i < 6_000; i++) {
+      const body = randomStruct(rnd, fields);
+      const want = outcome(() => general.node(body));
+      const got = outcome(() => {
+        const d = new Decoder(body, "gossip", 0, true);
+        return { value: readPushNodeState(d), end: d.offset };
+      });
+      assert.deepEqual(got, want, toHex(body));
+      if ("ok" in want) values++;
+    }
+    assert.ok(values > 1500, `enough inputs decode (${values})`);
   });
 });

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   ipToString,
+  isIpText,
   joinHostPort,
   kRandomNodes,
   parseIp,
@@ -85,6 +86,44 @@ describe("memberlist formulas (values printed by Go's util.go)", () => {
     assert.equal(parseIp("1:2:3:4:5:6:7:8:9"), undefined);
     assert.equal(joinHostPort("::1", 5), "[::1]:5");
     assert.equal(joinHostPort("1.2.3.4", 5), "1.2.3.4:5");
+  });
+  it("isIpText accepts exactly what parseIp parses", () => {
+    const texts = [
+      "10.0.0.1",
+      "0.0.0.0",
+      "255.255.255.255",
+      "10.0.0.256",
+      "1.2.3",
+      "1.2.3.4.",
+      ".1.2.3",
+      "1..2.3",
+      "01.002.3.4",
+      "1.2.3.0004",
+      "1.2.3.4 ",
+      " 1.2.3.4",
+      "1.2.3.-4",
+      "a.b.c.d",
+      "",
+      ".",
+      "[1.2.3.4]",
+      "[::1]",
+      "::1",
+      "::ffff:1.2.3.4",
+      "fd00::2",
+      "1::2::3",
+      "nope",
+      "1.2.3.4:5",
+      "١.2.3.4",
+      "1.2.3.4\n",
+    ];
+    const rnd = seeded(7);
+    const alphabet = "0123456789.:[]af ";
+    for (let i = 0; i < 2000; i++) {
+      let t = "";
+      for (let n = Math.floor(rnd() * 16); n > 0; n--) t += alphabet[Math.floor(rnd() * alphabet.length)];
+      texts.push(t);
+    }
+    for (const t of texts) assert.equal(isIpText(t), parseIp(t) !== undefined, JSON.stringify(t));
   });
 });
 
@@ -241,6 +280,99 @@ describe("TransmitLimitedQueue", () => {
     // a message bigger than the whole budget is never sent
     q.queueBroadcast({ message: new Uint8Array(100) });
     assert.ok(q.getBroadcasts(2, 50).every((m) => m.length < 100));
+  });
+  it("hands out what Go's tier walk hands out, over random operations", () => {
+    // Reference: Go's GetBroadcasts over a list kept in `less` order (a
+    // direct transcription, O(n) per pick), against the real queue.
+    interface Ref {
+      transmits: number;
+      id: number;
+      len: number;
+      name?: string;
+      tag: string;
+    }
+    const less = (a: Ref, b: Ref) =>
+      a.transmits !== b.transmits ? a.transmits < b.transmits : a.len !== b.len ? a.len > b.len : a.id > b.id;
+    for (let seed = 1; seed <= 60; seed++) {
+      const rnd = seeded(seed);
+      const mult = 1 + Math.floor(rnd() * 4);
+      let nodes = 1 + Math.floor(rnd() * 50);
+      const q = new TransmitLimitedQueue(() => nodes, mult);
+      let ref: Ref[] = [];
+      let idGen = 0;
+      const gotDone: string[] = [], refDone: string[] = [];
+      const insert = (r: Ref) => {
+        let i = 0;
+        while (i < ref.length && less(ref[i], r)) i++;
+        ref.splice(i, 0, r);
+      };
+      const remove = (r: Ref) => {
+        ref.splice(ref.indexOf(r), 1);
+        if (ref.length === 0) idGen = 0;
+      };
+      for (let step = 0; step < 600; step++) {
+        const x = rnd();
+        if (x < 0.55) {
+          const len = 1 + Math.floor(rnd() * (rnd() < 0.5 ? 4 : 80));
+          const name = rnd() < 0.7 ? `n${Math.floor(rnd() * 25)}` : undefined;
+          const tag = `${seed}/${step}`;
+          q.queueBroadcast({ name, message: new Uint8Array(len), finished: () => gotDone.push(tag) });
+          const id = ++idGen;
+          const old = name ? ref.find((r) => r.name === name) : undefined;
+          if (old) {
+            remove(old);
+            refDone.push(old.tag);
+          }
+          insert({ transmits: 0, id, len, name, tag });
+        } else if (x < 0.92) {
+          const overhead = Math.floor(rnd() * 3), limit = Math.floor(rnd() * 600);
+          const got = q.getBroadcasts(overhead, limit).map((m) => m.length);
+          const want: number[] = [], reinsert: Ref[] = [];
+          const transmitLimit = retransmitLimit(mult, nodes);
+          let used = 0;
+          const maxTr = ref.length ? ref[ref.length - 1].transmits : -1;
+          for (let tier = ref.length ? ref[0].transmits : 0; tier <= maxTr;) {
+            const free = limit - used - overhead;
+            if (free <= 0) break;
+            const keep = ref.find((r) => r.transmits === tier && r.len <= free);
+            if (!keep) {
+              tier++;
+              continue;
+            }
+            used += overhead + keep.len;
+            want.push(keep.len);
+            remove(keep);
+            if (keep.transmits + 1 >= transmitLimit) refDone.push(keep.tag);
+            else {
+              keep.transmits++;
+              reinsert.push(keep);
+            }
+          }
+          reinsert.forEach(insert);
+          assert.deepEqual(got, want, `seed ${seed} step ${step}`);
+        } else if (x < 0.96) nodes = 1 + Math.floor(rnd() * 200);
+        else if (x < 0.99) {
+          const keep = Math.floor(rnd() * 10);
+          q.prune(keep);
+          while (ref.length > keep) {
+            const last = ref[ref.length - 1];
+            remove(last);
+            refDone.push(last.tag);
+          }
+        } else {
+          q.reset();
+          refDone.push(...ref.map((r) => r.tag));
+          ref = [];
+          idGen = 0;
+        }
+        assert.deepEqual(
+          q.orderedView().map((v) => [v.message.length, v.transmits, v.name]),
+          ref.map((r) => [r.len, r.transmits, r.name]),
+          `seed ${seed} step ${step}: queue order`,
+        );
+        assert.deepEqual(gotDone, refDone, `seed ${seed} step ${step}: finished`);
+      }
+    }
   });
   it("prune keeps the best-ranked and reset finishes all", () => {
     const q = new TransmitLimitedQueue(() => 100, 4);

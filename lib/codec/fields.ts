@@ -9,8 +9,7 @@
  * @module
  */
 import { DecodeError } from "./msgpack.ts";
-
-const utf8 = new TextDecoder();
+import { bytesToText } from "./text.ts";
 
 /** A decoded msgpack map. */
 export type Fields = Record<string, unknown>;
@@ -28,7 +27,7 @@ export function str(m: Fields, key: string): string {
   const v = m[key];
   if (v === undefined || v === null) return "";
   if (typeof v === "string") return v;
-  if (v instanceof Uint8Array) return utf8.decode(v);
+  if (v instanceof Uint8Array) return bytesToText(v);
   throw new DecodeError(`field ${key}: expected a string`);
 }
 

@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { bytesToText, utf8Text } from "./text.ts";
 
 /** Which go-msgpack handle the bytes belong to. */
 export type Dialect = "gossip" | "rpc";
@@ -48,7 +49,6 @@ export class DecodeError extends Error {
 }
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
 /** Byte-wise comparison of two JS strings as UTF-8 (Go's sort order for struct keys). */
 function compareBytewise(a: string, b: string): number {
@@ -73,16 +73,32 @@ export class Encoder {
   /** Creates an encoder for `dialect`. */
   constructor(readonly dialect: Dialect) {}
 
+  /** Size of the current buffer. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
   /** The bytes written so far (a copy-free view). */
   bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#len);
   }
 
+  /** Forgets what was written, keeping the buffer (for reuse). */
+  reset(): this {
+    this.#len = 0;
+    return this;
+  }
+
   /** Appends raw bytes (e.g. a message type byte). */
   raw(data: Uint8Array | number[]): this {
-    this.#ensure(data.length);
-    this.#buf.set(data, this.#len);
-    this.#len += data.length;
+    const n = data.length;
+    this.#ensure(n);
+    if (n <= 16) {
+      // A plain loop: for a few bytes it is cheaper than `set`.
+      const buf = this.#buf;
+      for (let i = 0, at = this.#len; i < n; i++) buf[at + i] = data[i];
+    } else this.#buf.set(data, this.#len);
+    this.#len += n;
     return this;
   }
 
@@ -133,7 +149,7 @@ export class Encoder {
       case "bigint":
         return this.#bigint(v);
       case "string":
-        return this.#str(textEncoder.encode(v), true);
+        return this.#string(v);
     }
     if (v instanceof F64) return this.#float(v.value);
     if (v instanceof Uint8Array) {
@@ -157,12 +173,34 @@ export class Encoder {
       const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareBytewise);
       this.#header(keys.length, 0x80, 0xde, 0xdf);
       for (const k of keys) {
-        this.#str(textEncoder.encode(k), true);
+        this.#string(k);
         this.#value(obj[k], depth + 1);
       }
       return;
     }
     throw new Error(`msgpack: cannot encode ${typeof v}`);
+  }
+
+  /** A JS string as str: short ASCII ones are written in place, others through TextEncoder. */
+  #string(v: string): void {
+    const n = v.length;
+    if (n < 32) {
+      this.#ensure(n + 1);
+      const buf = this.#buf;
+      const at = this.#len + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      if (i === n) {
+        buf[at - 1] = 0xa0 | n;
+        this.#len = at + n;
+        return;
+      }
+    }
+    this.#str(textEncoder.encode(v), true);
   }
 
   #header(n: number, fix: number, t16: number, t32: number): void {
@@ -258,7 +296,37 @@ export class Encoder {
  * ```
  */
 export function encode(value: unknown, dialect: Dialect): Uint8Array {
-  return new Encoder(dialect).write(value).bytes().slice();
+  return withEncoder(dialect, (e) => e.write(value));
+}
+
+const scratch: Record<Dialect, Encoder | undefined> = { gossip: undefined, rpc: undefined };
+
+/**
+ * Runs `fill` on a reset, reused encoder of `dialect` and returns a copy of
+ * what it wrote (`own` makes it from a view of the bytes; default: a fresh
+ * copy): one allocation per message instead of an encoder's buffers.
+ * A nested call (none is expected) gets a fresh encoder.
+ *
+ * @example
+ * ```ts
+ * const ping = withEncoder("gossip", (e) => e.raw([0]).write({ SeqNo: 1, Node: "a" }));
+ * ```
+ */
+export function withEncoder(
+  dialect: Dialect,
+  fill: (e: Encoder) => unknown,
+  own: (view: Uint8Array) => Uint8Array = (view) => view.slice(),
+): Uint8Array {
+  const shared = scratch[dialect];
+  const e = shared ? shared.reset() : new Encoder(dialect);
+  scratch[dialect] = undefined;
+  try {
+    fill(e);
+    return own(e.bytes());
+  } finally {
+    // Keep the buffer unless it grew large (a big push/pull): that memory goes back.
+    if (e.capacity <= 1 << 16) scratch[dialect] = e;
+  }
 }
 
 /**
@@ -273,14 +341,29 @@ export function encode(value: unknown, dialect: Dialect): Uint8Array {
  * ```
  */
 export class Decoder {
-  #view: DataView;
+  #dataView?: DataView;
+  readonly #share: boolean;
   /** Current read position. */
   offset: number;
 
-  /** Creates a reader of `buf` from `offset`. */
-  constructor(readonly buf: Uint8Array, readonly dialect: Dialect, offset = 0) {
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  /**
+   * Creates a reader of `buf` from `offset`. With `share`, str/bin values
+   * come back as views into `buf` instead of copies: only for a `buf` that is
+   * never written to afterwards, by callers that copy whatever they keep.
+   */
+  constructor(readonly buf: Uint8Array, readonly dialect: Dialect, offset = 0, share = false) {
     this.offset = offset;
+    this.#share = share;
+  }
+
+  /** Whether str/bin values are views into `buf` (see the constructor). */
+  get shares(): boolean {
+    return this.#share;
+  }
+
+  /** A DataView over `buf`, made on first need (most values never read a float or a wide int). */
+  get #view(): DataView {
+    return this.#dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** Bytes not yet consumed. */
@@ -306,16 +389,27 @@ export class Decoder {
 
   #bytes(n: number): Uint8Array {
     this.#need(n);
-    const out = this.buf.slice(this.offset, this.offset + n);
+    const o = this.offset;
     this.offset += n;
-    return out;
+    return this.#share ? this.buf.subarray(o, o + n) : this.buf.slice(o, o + n);
   }
 
   #len(size: 1 | 2 | 4): number {
     this.#need(size);
     const o = this.offset;
+    const b = this.buf;
     this.offset += size;
-    return size === 1 ? this.buf[o] : size === 2 ? this.#view.getUint16(o) : this.#view.getUint32(o);
+    if (size === 1) return b[o];
+    if (size === 2) return (b[o] << 8) | b[o + 1];
+    return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  }
+
+  /** `n` bytes of UTF-8 text, read in place. */
+  #text(n: number): string {
+    this.#need(n);
+    const o = this.offset;
+    this.offset += n;
+    return utf8Text(this.buf, o, o + n);
   }
 
   #value(depth: number): unknown {
@@ -326,7 +420,6 @@ export class Decoder {
     if (b >= 0xa0 && b <= 0xbf) return this.#strValue(b & 0x1f);
     if (b >= 0x90 && b <= 0x9f) return this.#array(b & 0x0f, depth);
     if (b >= 0x80 && b <= 0x8f) return this.#map(b & 0x0f, depth);
-    const v = this.#view;
     switch (b) {
       case 0xc0:
         return null;
@@ -342,13 +435,13 @@ export class Decoder {
         return this.#bytes(this.#len(4));
       case 0xca: {
         this.#need(4);
-        const f = v.getFloat32(this.offset);
+        const f = this.#view.getFloat32(this.offset);
         this.offset += 4;
         return f;
       }
       case 0xcb: {
         this.#need(8);
-        const f = v.getFloat64(this.offset);
+        const f = this.#view.getFloat64(this.offset);
         this.offset += 8;
         return f;
       }
@@ -360,29 +453,29 @@ export class Decoder {
         return this.#len(4);
       case 0xcf: {
         this.#need(8);
-        const n = v.getBigUint64(this.offset);
+        const n = this.#view.getBigUint64(this.offset);
         this.offset += 8;
         return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
       }
       case 0xd0: {
         this.#need(1);
-        return v.getInt8(this.offset++);
+        return this.#view.getInt8(this.offset++);
       }
       case 0xd1: {
         this.#need(2);
-        const n = v.getInt16(this.offset);
+        const n = this.#view.getInt16(this.offset);
         this.offset += 2;
         return n;
       }
       case 0xd2: {
         this.#need(4);
-        const n = v.getInt32(this.offset);
+        const n = this.#view.getInt32(this.offset);
         this.offset += 4;
         return n;
       }
       case 0xd3: {
         this.#need(8);
-        const n = v.getBigInt64(this.offset);
+        const n = this.#view.getBigInt64(this.offset);
         this.offset += 8;
         return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
       }
@@ -405,8 +498,7 @@ export class Decoder {
   }
 
   #strValue(n: number): string | Uint8Array {
-    const bytes = this.#bytes(n);
-    return this.dialect === "rpc" ? textDecoder.decode(bytes) : bytes;
+    return this.dialect === "rpc" ? this.#text(n) : this.#bytes(n);
   }
 
   #array(n: number, depth: number): unknown[] {
@@ -421,12 +513,29 @@ export class Decoder {
     if (n * 2 > this.remaining) throw new DecodeError("msgpack: map length beyond data", true);
     const out: Record<string, unknown> = Object.create(null);
     for (let i = 0; i < n; i++) {
-      const k = this.#value(depth + 1);
-      const key = typeof k === "string" ? k : k instanceof Uint8Array ? textDecoder.decode(k) : undefined;
-      if (key === undefined) throw new DecodeError("msgpack: map key is not a string");
+      const key = this.#key(depth);
       out[key] = this.#value(depth + 1);
     }
     return out;
+  }
+
+  /** A map key: str keys are read straight into a string, anything else the general way. */
+  #key(depth: number): string {
+    if (depth < 512 && this.offset < this.buf.length) {
+      const b = this.buf[this.offset];
+      if (b >= 0xa0 && b <= 0xbf) {
+        this.offset++;
+        return this.#text(b & 0x1f);
+      }
+      if (b === 0xd9 || b === 0xda || b === 0xdb) {
+        this.offset++;
+        return this.#text(this.#len(b === 0xd9 ? 1 : b === 0xda ? 2 : 4));
+      }
+    }
+    const k = this.#value(depth + 1);
+    if (typeof k === "string") return k;
+    if (k instanceof Uint8Array) return bytesToText(k);
+    throw new DecodeError("msgpack: map key is not a string");
   }
 }
 

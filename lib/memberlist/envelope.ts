@@ -69,7 +69,7 @@ export function decompressBuffer(c: CompressMsg, maxOutput: number): Uint8Array 
 
 /** Go's `decompressPayload`: decodes a `compress` body (after its type byte) and inflates it. */
 export function decompressPayload(body: Uint8Array, maxOutput = MAX_PACKET_DECOMPRESSED): Uint8Array {
-  return decompressBuffer(readCompress(new Decoder(body, "gossip")), maxOutput);
+  return decompressBuffer(readCompress(new Decoder(body, "gossip", 0, true)), maxOutput);
 }
 
 /** Prepends `[12][crc32 BE]` to `msg`. */
@@ -155,7 +155,7 @@ export function sealStream(msg: Uint8Array, opts: StreamOptions): Uint8Array {
   return out;
 }
 
-/** A complete stream message, by type. */
+/** A complete stream message, by type. Byte fields of node states, pings and acks are views into the received bytes. */
 export type StreamMessage =
   | { type: 6; join: boolean; nodes: PushNodeState[]; userState: Uint8Array | null }
   | { type: 0; ping: PingMsg }
@@ -268,7 +268,8 @@ export class StreamReader {
     let body = buf.subarray(1);
     if (type === MessageType.Compress) {
       let c: CompressMsg;
-      const d = new Decoder(body, "gossip");
+      // Views into the reader's buffer are safe: it is only ever appended to.
+      const d = new Decoder(body, "gossip", 0, true);
       try {
         c = readCompress(d);
       } catch (e) {
@@ -310,7 +311,7 @@ interface PushPullProgress {
 
 /** Reads the body of a stream message of `type`; throws NeedMore / DecodeError / Error. */
 function readBody(type: number, body: Uint8Array, complete: boolean, progress: PushPullProgress): StreamMessage {
-  const d = new Decoder(body, "gossip");
+  const d = new Decoder(body, "gossip", 0, true);
   switch (type) {
     case MessageType.PushPull:
       return readPushPull(body, complete, progress);
@@ -335,7 +336,7 @@ const ACK_ORDER = ["SeqNo", "Payload"];
 
 /** Go's `readRemoteState`, with bounds on the claimed sizes, resumable at node boundaries. */
 function readPushPull(body: Uint8Array, complete: boolean, st: PushPullProgress): StreamMessage {
-  const d = new Decoder(body, "gossip", st.offset);
+  const d = new Decoder(body, "gossip", st.offset, true);
   if (!st.header) {
     const header = readPushPullHeader(d);
     if (header.nodes < 0) throw new Error(`push/pull header has a negative node count (${header.nodes})`);

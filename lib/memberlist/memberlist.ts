@@ -31,6 +31,7 @@ import {
   decodeSuspect,
   encodeAck,
   encodeAlive,
+  encodeAliveShared,
   encodeDead,
   encodeIndirectPing,
   encodeNack,
@@ -48,6 +49,7 @@ import { Suspicion } from "./suspicion.ts";
 import { TransmitLimitedQueue } from "./queue.ts";
 import { logAddr, type StreamEnv, Streams, validAddress } from "./streams.ts";
 import { deadOrLeft, fmtBytes, nodeInfo, type NodeRec, verifyProtocol } from "./state.ts";
+import { internAddr, internVsn } from "./intern.ts";
 import {
   bytesEqual,
   ipToString,
@@ -395,9 +397,27 @@ export class Memberlist {
     return this.#nodes.map((n) => this.#info(n));
   }
 
+  /** One tracked node (a copy), or undefined. */
+  node(name: string): NodeInfo | undefined {
+    const n = this.#nodeMap.get(name);
+    return n && this.#info(n);
+  }
+
+  /** The state we hold for `name`, or undefined when not tracked. */
+  stateOf(name: string): NodeStateType | undefined {
+    return this.#nodeMap.get(name)?.state;
+  }
+
+  /** Calls `fn` with the name and state of every node we track, in {@link allNodes} order, copying nothing. */
+  forEachState(fn: (name: string, state: NodeStateType) => void): void {
+    for (const n of this.#nodes) fn(n.name, n.state);
+  }
+
   /** Number of nodes neither dead nor left. */
   numMembers(): number {
-    return this.#nodes.filter((n) => !deadOrLeft(n)).length;
+    let count = 0;
+    for (const n of this.#nodes) if (!deadOrLeft(n)) count++;
+    return count;
   }
 
   /** Go's numNodes estimate (every tracked node, dead ones until reaped). */
@@ -700,7 +720,12 @@ export class Memberlist {
     if (p.done) return;
     p.directTimer?.cancel();
     if (!p.indirectStarted) {
-      this.#config.ping?.notifyPingComplete(this.#info(p.node), at - p.sent, payload ?? new Uint8Array(0));
+      // The payload is a view into the packet: the delegate gets its own copy.
+      this.#config.ping?.notifyPingComplete(
+        this.#info(p.node),
+        at - p.sent,
+        payload ? payload.slice() : new Uint8Array(0),
+      );
     }
     this.#finishProbe(p, -1);
   }
@@ -1088,32 +1113,33 @@ export class Memberlist {
     let state = this.#nodeMap.get(a.node);
     if (this.#left && a.node === c.name) return;
     const vsn = a.vsn ?? new Uint8Array(0);
-    const at = `${ipToString(a.addr)}:${a.port}`;
+    const at = (): string => `${ipToString(a.addr)}:${a.port}`;
     if (vsn.length > 0 && vsn.length < 6) {
       this.#log(
         "WARN",
-        `Ignoring an alive message for '${a.node}' (${at}) because its version vector has ${vsn.length} bytes`,
+        `Ignoring an alive message for '${a.node}' (${at()}) because its version vector has ${vsn.length} bytes`,
       );
       return;
     }
     if (vsn.length >= 3) {
-      const [pMin, pMax, pCur] = vsn;
+      const pMin = vsn[0], pMax = vsn[1], pCur = vsn[2];
       if (pMin === 0 || pMax === 0 || pMin > pMax) {
         this.#log(
           "WARN",
-          `Ignoring an alive message for '${a.node}' (${at}) because protocol version(s) are wrong: ${pMin} <= ${pCur} <= ${pMax} should be >0`,
+          `Ignoring an alive message for '${a.node}' (${at()}) because protocol version(s) are wrong: ${pMin} <= ${pCur} <= ${pMax} should be >0`,
         );
         return;
       }
     }
     let updatesNode = false;
     if (!state) {
+      // Decoded byte fields are views into the packet: keep (shared) copies.
       state = {
         name: a.node,
-        addr: a.addr,
+        addr: internAddr(a.addr),
         port: a.port,
-        meta: a.meta,
-        vsn: vsn.length > 5 ? Array.from(vsn.subarray(0, 6)) : [0, 0, 0, 0, 0, 0],
+        meta: a.meta && a.meta.slice(),
+        vsn: internVsn(vsn),
         incarnation: 0,
         state: NodeState.Dead,
         stateChange: 0,
@@ -1123,18 +1149,21 @@ export class Memberlist {
       const n = this.#nodes.length;
       const offset = randomOffset(c.random, n);
       this.#nodes.push(state);
-      [this.#nodes[offset], this.#nodes[n]] = [this.#nodes[n], this.#nodes[offset]];
+      // A plain swap: destructuring goes through an array iterator on some engines.
+      const moved = this.#nodes[offset];
+      this.#nodes[offset] = this.#nodes[n];
+      this.#nodes[n] = moved;
       this.#numNodes++;
     } else if (!bytesEqual(state.addr, a.addr) || state.port !== a.port) {
       const canReclaim = c.deadNodeReclaimTime > 0 && this.#now - state.stateChange > c.deadNodeReclaimTime;
       const mine = `${ipToString(state.addr)}:${state.port}`;
       if (state.state === NodeState.Left || (state.state === NodeState.Dead && canReclaim)) {
-        this.#log("INFO", `Updating address for left or failed node ${state.name} from ${mine} to ${at}`);
+        this.#log("INFO", `Updating address for left or failed node ${state.name} from ${mine} to ${at()}`);
         updatesNode = true;
       } else {
         this.#log(
           "ERR",
-          `Conflicting address for ${state.name}. Mine: ${mine} Theirs: ${at} Old state: ${state.state}`,
+          `Conflicting address for ${state.name}. Mine: ${mine} Theirs: ${at()} Old state: ${state.state}`,
         );
         c.conflict?.notifyConflict(this.#info(state), {
           name: a.node,
@@ -1163,16 +1192,16 @@ export class Memberlist {
       this.#refute(state, a.incarnation);
       this.#log(
         "WARN",
-        `Refuting an alive message for '${a.node}' (${at}) meta:(${fmtBytes(a.meta)} VS ${
+        `Refuting an alive message for '${a.node}' (${at()}) meta:(${fmtBytes(a.meta)} VS ${
           fmtBytes(state.meta)
         }), vsn:(${fmtBytes(vsn)} VS ${fmtBytes(Uint8Array.from(state.vsn))})`,
       );
     } else {
-      this.#broadcast(a.node, encodeAlive(a), notify);
-      if (vsn.length > 0) state.vsn = Array.from(vsn.subarray(0, 6));
+      this.#broadcast(a.node, encodeAliveShared(a), notify);
+      if (vsn.length > 0) state.vsn = internVsn(vsn);
       state.incarnation = a.incarnation;
-      state.meta = a.meta;
-      state.addr = a.addr;
+      state.meta = a.meta && a.meta.slice();
+      state.addr = internAddr(a.addr);
       state.port = a.port;
       if (state.state !== NodeState.Alive) this.#setState(state, NodeState.Alive);
     }

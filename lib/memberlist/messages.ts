@@ -9,8 +9,10 @@
  *
  * @module
  */
-import { DecodeError, Decoder, Encoder } from "../codec/msgpack.ts";
+import { DecodeError, Decoder, type Encoder, withEncoder } from "../codec/msgpack.ts";
 import { asMap, bool, bytes, bytesOrNull, type Fields, int, str, uint } from "../codec/fields.ts";
+import { readShape, shape } from "../codec/shape.ts";
+import { sharedCopy } from "../codec/shared_bytes.ts";
 
 /** memberlist message type bytes (`messageType`). */
 export const MessageType = {
@@ -116,9 +118,13 @@ const ORDER = {
   compress: ["Algo", "Buf"],
 } as const;
 
-/** Encodes `[type]` followed by one msgpack value. */
-export function encodeWithType(type: number, body: unknown): Uint8Array {
-  return new Encoder("gossip").raw([type]).write(body).bytes().slice();
+/** Encodes `[type]` followed by one msgpack value (`own`: see `withEncoder`). */
+export function encodeWithType(
+  type: number,
+  body: unknown,
+  own?: (view: Uint8Array) => Uint8Array,
+): Uint8Array {
+  return withEncoder("gossip", (e) => e.raw([type]).write(body), own);
 }
 
 /**
@@ -142,8 +148,9 @@ function readStruct(d: Decoder, order: readonly string[], what: string): Fields 
   return asStruct(d.read(), order, what);
 }
 
+/** Byte fields of the result are views into `buf` (see each decoder's note). */
 function decodeStruct(buf: Uint8Array, order: readonly string[], what: string): Fields {
-  return readStruct(new Decoder(buf, "gossip"), order, what);
+  return readStruct(new Decoder(buf, "gossip", 0, true), order, what);
 }
 
 /** `omitempty` fields shared by ping and indirect ping. */
@@ -168,7 +175,7 @@ export function encodePing(p: PingMsg): Uint8Array {
   return encodeWithType(MessageType.Ping, { SeqNo: p.seqNo, Node: p.node, ...sourceFields(p) });
 }
 
-/** Decodes a ping body. */
+/** Decodes a ping body. Byte fields are views into `buf`: copy what you keep. */
 export function decodePing(buf: Uint8Array): PingMsg {
   return pingFromFields(decodeStruct(buf, ORDER.ping, "ping"));
 }
@@ -190,7 +197,7 @@ export function encodeIndirectPing(p: IndirectPingMsg): Uint8Array {
   });
 }
 
-/** Decodes an indirect ping request body. */
+/** Decodes an indirect ping request body. Byte fields are views into `buf`: copy what you keep. */
 export function decodeIndirectPing(buf: Uint8Array): IndirectPingMsg {
   const m = decodeStruct(buf, ORDER.indirect, "indirect ping");
   return {
@@ -208,7 +215,7 @@ export function encodeAck(a: AckRespMsg): Uint8Array {
   return encodeWithType(MessageType.AckResp, { SeqNo: a.seqNo, Payload: a.payload });
 }
 
-/** Decodes an ack body. */
+/** Decodes an ack body. Byte fields are views into `buf`: copy what you keep. */
 export function decodeAck(buf: Uint8Array): AckRespMsg {
   return ackFromFields(decodeStruct(buf, ORDER.ack, "ack"));
 }
@@ -249,18 +256,46 @@ export const decodeDead: (buf: Uint8Array) => DeadMsg = decodeSuspect;
 
 /** Encodes an alive message (type 4). */
 export function encodeAlive(a: AliveMsg): Uint8Array {
-  return encodeWithType(MessageType.Alive, {
-    Incarnation: a.incarnation,
-    Node: a.node,
-    Addr: a.addr,
-    Port: a.port,
-    Meta: a.meta,
-    Vsn: a.vsn,
-  });
+  return encodeWithType(MessageType.Alive, aliveBody(a));
 }
 
-/** Decodes an alive body. */
+/**
+ * {@link encodeAlive} for a broadcast: equal messages share one array
+ * (`shared_bytes.ts`), never to be written to. Every node of a simulated
+ * cluster queues the same alive messages.
+ */
+export function encodeAliveShared(a: AliveMsg): Uint8Array {
+  return encodeWithType(MessageType.Alive, aliveBody(a), sharedCopy);
+}
+
+function aliveBody(a: AliveMsg): Record<string, unknown> {
+  return { Incarnation: a.incarnation, Node: a.node, Addr: a.addr, Port: a.port, Meta: a.meta, Vsn: a.vsn };
+}
+
+/** Alive as written by Go and by {@link encodeAlive} (read without a field map). */
+const ALIVE_SHAPE = shape([
+  ["Addr", "bytes"],
+  ["Incarnation", "u32"],
+  ["Meta", "bytesOrNull"],
+  ["Node", "str"],
+  ["Port", "u16"],
+  ["Vsn", "bytesOrNull"],
+]);
+
+/** Decodes an alive body. Byte fields are views into `buf`: copy what you keep. */
 export function decodeAlive(buf: Uint8Array): AliveMsg {
+  const fast = readShape(buf, 0, ALIVE_SHAPE);
+  if (fast) {
+    const v = fast.values;
+    return {
+      incarnation: v[1] as number,
+      node: v[3] as string,
+      addr: v[0] as Uint8Array,
+      port: v[4] as number,
+      meta: v[2] as Uint8Array | null,
+      vsn: v[5] as Uint8Array | null,
+    };
+  }
   const m = decodeStruct(buf, ORDER.alive, "alive");
   return {
     incarnation: uint(m, "Incarnation"),
@@ -300,21 +335,22 @@ export function decodeCompress(buf: Uint8Array): CompressMsg {
 
 /** Encodes a whole push/pull payload: `[6]`, header, node states, raw user state. */
 export function encodePushPull(join: boolean, nodes: PushNodeState[], userState: Uint8Array | null): Uint8Array {
-  const e = new Encoder("gossip").raw([MessageType.PushPull]);
-  e.write({ Join: join, Nodes: nodes.length, UserStateLen: userState?.length ?? 0 });
-  for (const n of nodes) {
-    e.write({
-      Addr: n.addr,
-      Incarnation: n.incarnation,
-      Meta: n.meta,
-      Name: n.name,
-      Port: n.port,
-      State: n.state,
-      Vsn: n.vsn,
-    });
-  }
-  if (userState) e.raw(userState);
-  return e.bytes().slice();
+  return withEncoder("gossip", (e: Encoder) => {
+    e.raw([MessageType.PushPull]);
+    e.write({ Join: join, Nodes: nodes.length, UserStateLen: userState?.length ?? 0 });
+    for (const n of nodes) {
+      e.write({
+        Addr: n.addr,
+        Incarnation: n.incarnation,
+        Meta: n.meta,
+        Name: n.name,
+        Port: n.port,
+        State: n.state,
+        Vsn: n.vsn,
+      });
+    }
+    if (userState) e.raw(userState);
+  });
 }
 
 /** Reads a push/pull header. */
@@ -323,8 +359,33 @@ export function readPushPullHeader(d: Decoder): PushPullHeader {
   return { nodes: int(m, "Nodes"), userStateLen: int(m, "UserStateLen"), join: bool(m, "Join") };
 }
 
-/** Reads one push/pull node state. */
+/** A push/pull node state as written by Go and by {@link encodePushPull} (read without a field map). */
+const PUSH_NODE_SHAPE = shape([
+  ["Addr", "bytes"],
+  ["Incarnation", "u32"],
+  ["Meta", "bytesOrNull"],
+  ["Name", "str"],
+  ["Port", "u16"],
+  ["State", "u8"],
+  ["Vsn", "bytesOrNull"],
+]);
+
+/** Reads one push/pull node state (byte fields are views when `d` shares its buffer). */
 export function readPushNodeState(d: Decoder): PushNodeState {
+  const fast = d.shares ? readShape(d.buf, d.offset, PUSH_NODE_SHAPE) : undefined;
+  if (fast) {
+    d.offset = fast.end;
+    const v = fast.values;
+    return {
+      name: v[3] as string,
+      addr: v[0] as Uint8Array,
+      port: v[4] as number,
+      meta: v[2] as Uint8Array | null,
+      incarnation: v[1] as number,
+      state: v[5] as number,
+      vsn: v[6] as Uint8Array | null,
+    };
+  }
   const m = readStruct(d, ORDER.pushNode, "push node state");
   return {
     name: str(m, "Name"),
@@ -339,7 +400,7 @@ export function readPushNodeState(d: Decoder): PushNodeState {
 
 /** Encodes a stream user message: `[8]`, `{UserMsgLen}`, raw bytes. */
 export function encodeUserStream(msg: Uint8Array): Uint8Array {
-  return new Encoder("gossip").raw([MessageType.User]).write({ UserMsgLen: msg.length }).raw(msg).bytes().slice();
+  return withEncoder("gossip", (e) => e.raw([MessageType.User]).write({ UserMsgLen: msg.length }).raw(msg));
 }
 
 /** Reads a stream user message header's length. */

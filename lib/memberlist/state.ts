@@ -11,11 +11,12 @@ import { type NodeInfo, NodeState, type NodeStateType } from "./types.ts";
 /** Our record of one node (Go's `nodeState`). */
 export interface NodeRec {
   name: string;
+  /** Possibly shared with other records (see `intern.ts`): never written to. */
   addr: Uint8Array;
   port: number;
   meta: Uint8Array | null;
-  /** [PMin, PMax, PCur, DMin, DMax, DCur] */
-  vsn: number[];
+  /** [PMin, PMax, PCur, DMin, DMax, DCur]; possibly shared with other records. */
+  vsn: readonly number[];
   incarnation: number;
   state: NodeStateType;
   /** Time (ms) of the last state change. */

@@ -20,7 +20,7 @@ import {
   type PushNodeState,
 } from "./messages.ts";
 import type { Address, Output } from "./types.ts";
-import { joinHostPort, parseIp } from "./util.ts";
+import { isIpText, joinHostPort } from "./util.ts";
 
 /** Concurrent inbound push/pulls (`maxPushPullRequests`): the 128th is refused. */
 export const MAX_PUSH_PULL_REQUESTS = 128;
@@ -74,7 +74,7 @@ export function logAddr(a: Address): string {
 
 /** A usable destination: an IP address and a port in 1..65535. */
 export function validAddress(a: Address): boolean {
-  return a.port > 0 && a.port < 65536 && parseIp(a.ip) !== undefined;
+  return a.port > 0 && a.port < 65536 && isIpText(a.ip);
 }
 
 /** The wire type of a stream message (for "invalid msgType" texts). */

@@ -77,9 +77,9 @@ export function kRandomNodes<T>(random: Random, k: number, nodes: readonly T[], 
  */
 export function ipToString(ip: Uint8Array): string {
   if (ip.length === 0) return "<nil>";
-  if (ip.length === 4) return Array.from(ip).join(".");
+  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
   if (ip.length !== 16) return "?" + Array.from(ip, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (isV4Mapped(ip)) return Array.from(ip.subarray(12)).join(".");
+  if (isV4Mapped(ip)) return `${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
   let e0 = -1, e1 = -1;
   for (let i = 0; i < 16; i += 2) {
     let j = i;
@@ -115,6 +115,26 @@ function isV4Mapped(ip: Uint8Array): boolean {
 export function parseIp(text: string): Uint8Array | undefined {
   const s = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
   return parseV4(s) ?? parseV6(s);
+}
+
+/** Whether {@link parseIp} accepts `text`, without building the bytes (dotted quads checked in place). */
+export function isIpText(text: string): boolean {
+  return isDottedQuad(text) || parseIp(text) !== undefined;
+}
+
+/** Four `.`-separated groups of 1–3 ASCII digits, each at most 255 (what {@link parseV4} accepts). */
+function isDottedQuad(s: string): boolean {
+  let groups = 0, digits = 0, value = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e; // a final "." closes the last group
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255) return false;
+      groups++;
+      digits = value = 0;
+    } else if (c < 0x30 || c > 0x39 || ++digits > 3) return false;
+    else value = value * 10 + (c - 0x30);
+  }
+  return groups === 4;
 }
 
 function parseV4(s: string): Uint8Array | undefined {
@@ -176,8 +196,8 @@ export function joinHostPort(host: string, port: number): string {
 
 /** Byte-wise equality of two arrays. */
 export function bytesEqual(a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean {
-  const x = a ?? new Uint8Array(0), y = b ?? new Uint8Array(0);
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  const n = a ? a.length : 0;
+  if (n !== (b ? b.length : 0)) return false;
+  for (let i = 0; i < n; i++) if (a![i] !== b![i]) return false;
   return true;
 }

@@ -14,6 +14,16 @@ import type { DatagramHandler, UdpSocket } from "./types.ts";
 /** memberlist's `udpRecvBufSize`: the receive buffer we ask for (halving until accepted). */
 export const UDP_RECV_BUF = 2 * 1024 * 1024;
 
+/** Options of {@link bindNodeUdp}. */
+export interface NodeUdpOptions {
+  /**
+   * Ask for a {@link UDP_RECV_BUF} receive buffer (default true). Deno's
+   * dgram does not pass the size to the kernel; it allocates a buffer of
+   * twice that size for every datagram received instead.
+   */
+  recvBuffer?: boolean;
+}
+
 /**
  * Binds a `node:dgram` socket on `host:port`. Rejects with Go's text
  * (`listen udp 127.0.0.1:7946: bind: address already in use`). Afterwards
@@ -24,6 +34,7 @@ export function bindNodeUdp(
   port: number,
   onMessage: DatagramHandler,
   log: Logger,
+  opts: NodeUdpOptions = {},
 ): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
     let sock: dgram.Socket;
@@ -53,7 +64,7 @@ export function bindNodeUdp(
     });
     sock.once("listening", () => {
       bound = true;
-      setRecvBuffer(sock);
+      if (opts.recvBuffer ?? true) setRecvBuffer(sock);
       resolve(new NodeUdpSocket(sock, log));
     });
     try {

@@ -232,7 +232,7 @@ export class Simulator {
   /** Node `i`'s view of every node it knows (including itself). */
   view(i: number): View {
     const v: View = new Map();
-    for (const n of this.cores[i].allNodes()) v.set(n.name, n.state);
+    this.cores[i].forEachState((name, state) => v.set(name, state));
     return v;
   }
 
@@ -245,8 +245,7 @@ export class Simulator {
 
   /** The state node `observer` holds for node `subject`, or undefined if unknown. */
   stateOf(observer: number, subject: number): NodeStateType | undefined {
-    const name = simNodeName(subject);
-    return this.cores[observer].allNodes().find((n: NodeInfo) => n.name === name)?.state;
+    return this.cores[observer].stateOf(simNodeName(subject));
   }
 
   /**
@@ -259,14 +258,14 @@ export class Simulator {
     for (const i of live) if (this.cores[i].numMembers() !== live.length) return false;
     const liveNames = new Set(live.map(simNodeName));
     for (const i of live) {
-      let seen = 0;
-      for (const n of this.cores[i].allNodes()) {
-        if (liveNames.has(n.name)) {
-          if (n.state !== NodeState.Alive) return false;
+      let seen = 0, ok = true;
+      this.cores[i].forEachState((name, state) => {
+        if (liveNames.has(name)) {
+          if (state !== NodeState.Alive) ok = false;
           seen++;
-        } else if (n.state === NodeState.Alive || n.state === NodeState.Suspect) return false;
-      }
-      if (seen !== live.length) return false;
+        } else if (state === NodeState.Alive || state === NodeState.Suspect) ok = false;
+      });
+      if (!ok || seen !== live.length) return false;
     }
     return true;
   }
@@ -277,7 +276,9 @@ export class Simulator {
     const names = ["alive", "suspect", "dead", "left"] as const;
     for (const i of this.liveNodes()) {
       const self = simNodeName(i);
-      for (const n of this.cores[i].allNodes()) if (n.name !== self) c[names[n.state]]++;
+      this.cores[i].forEachState((name, state) => {
+        if (name !== self) c[names[state]]++;
+      });
     }
     return c;
   }
@@ -343,12 +344,17 @@ export class Simulator {
 
   /** One round of Serf's reconnector for node i. */
   #reconnect(i: number): void {
-    const nodes = this.cores[i].allNodes();
-    const failed = nodes.filter((n) => n.state === NodeState.Dead);
+    const core = this.cores[i];
+    const failed: string[] = [];
+    let notLeft = 0;
+    core.forEachState((name, state) => {
+      if (state === NodeState.Dead) failed.push(name);
+      if (state !== NodeState.Left) notLeft++;
+    });
     if (!failed.length) return;
-    const alive = nodes.filter((n) => n.state !== NodeState.Left).length - failed.length;
+    const alive = notLeft - failed.length;
     if (this.#random() > failed.length / Math.max(1, alive)) return;
-    const target = failed[Math.floor(this.#random() * failed.length)];
+    const target = core.node(failed[Math.floor(this.#random() * failed.length)])!;
     this.hosts[i].joinTargets([{ ip: ipToString(target.addr), port: target.port, name: target.name }]);
   }
 }
