@@ -8,10 +8,11 @@
  */
 import { composeRuntime } from "./compose.ts";
 import type { RuntimeOptions } from "./options.ts";
+import { connectNodeTcp, listenNodeTcp } from "./tcp_node.ts";
 import type { Runtime } from "./types.ts";
 import { bindNodeUdp } from "./udp_node.ts";
 
 /** A {@link Runtime} for Deno. */
 export function createDenoRuntime(opts: RuntimeOptions = {}): Runtime {
-  return composeRuntime("deno", bindNodeUdp, opts);
+  return composeRuntime("deno", { bindUdp: bindNodeUdp, listenTcp: listenNodeTcp, connectTcp: connectNodeTcp }, opts);
 }
