@@ -1,8 +1,8 @@
 /**
- * The Bun adapter: UDP on `Bun.udpSocket` (lower latency and memory than
- * `node:dgram`), TCP on the shared `node:net` code (which buffers writes,
- * unlike `Bun.connect`). `node:dns` is loaded only if a datagram goes to a
- * host name.
+ * The Bun adapter: UDP on `Bun.udpSocket` and TCP on `Bun.listen`/
+ * `Bun.connect` (`tcp_bun.ts`): lower latency than `node:dgram`/`node:net`,
+ * and neither module is loaded, which keeps a compiled agent smaller in
+ * memory (`node:dns` is loaded only if a datagram goes to a host name).
  *
  * Bun APIs are reached through `globalThis.Bun` with the minimal local types
  * below, so this file type-checks under Deno without `@types/bun`.
@@ -16,7 +16,7 @@ import { composeRuntime } from "./compose.ts";
 import { errorCode, hostPort, listenError } from "./errors.ts";
 import { ipVersion } from "./ip.ts";
 import type { RuntimeOptions } from "./options.ts";
-import { connectNodeTcp, listenNodeTcp } from "./tcp_node.ts";
+import { connectBunTcp, listenBunTcp } from "./tcp_bun.ts";
 import type { DatagramHandler, Runtime, UdpSocket } from "./types.ts";
 
 /** The part of Bun's `udp.Socket` we use. */
@@ -62,7 +62,7 @@ function bunGlobal(): BunGlobal | undefined {
  */
 export function createBunRuntime(opts: RuntimeOptions = {}): Runtime {
   if (!bunGlobal()) throw new Error("createBunRuntime: not running on Bun");
-  return composeRuntime("bun", { bindUdp: bindBunUdp, listenTcp: listenNodeTcp, connectTcp: connectNodeTcp }, opts);
+  return composeRuntime("bun", { bindUdp: bindBunUdp, listenTcp: listenBunTcp, connectTcp: connectBunTcp }, opts);
 }
 
 /**
