@@ -7,12 +7,8 @@
  */
 import process from "node:process";
 import { main } from "./lib/cli/main.ts";
-
-/** Resolves once everything written to `stream` so far has been flushed. */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.write("", () => resolve()));
-}
+import { processOutput } from "./lib/runtime/stdio.ts";
 
 const code = await main(process.argv.slice(2));
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+await processOutput().flushed();
 process.exit(code);
