@@ -11,12 +11,8 @@ import { tuneEngineForAgent } from "./lib/runtime/engine.ts";
 // Before anything else is loaded: this may replace the process (see lib/runtime/engine.ts).
 if (process.argv[2] === "agent") tuneEngineForAgent();
 const { main } = await import("./lib/cli/main.ts");
-
-/** Resolves once everything written to `stream` so far has been flushed. */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.write("", () => resolve()));
-}
+const { processOutput } = await import("./lib/runtime/stdio.ts");
 
 const code = await main(process.argv.slice(2));
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+await processOutput().flushed();
 process.exit(code);

@@ -5,14 +5,13 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { networkInterfaces } from "node:os";
 import type { Logger } from "../core/log.ts";
 import { MemberlistHost } from "../host/memberlist_host.ts";
 import { resolveJoinAddress } from "../host/address.ts";
 import { bindTransport } from "../host/transport.ts";
 import { profileDefaults } from "../memberlist/config.ts";
 import type { JoinTarget, MemberlistConfig } from "../memberlist/types.ts";
+import { nodeFs, nodeOs } from "../runtime/builtin.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Keyring } from "../security/keyring.ts";
 import { defaultSerfConfig, type SerfConfig } from "../serf/config.ts";
@@ -51,7 +50,7 @@ export function profileConfig(profile: string, name: string, runtime: Runtime, l
 export function readTagsFile(path: string): Record<string, string> | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = nodeFs().readFileSync(path, "utf8");
   } catch (e) {
     if ((e as { code?: string }).code === "ENOENT") return undefined;
     throw new Error(`Failed to read tags file: ${errorMessage(e)}`);
@@ -76,7 +75,7 @@ export function writeTagsFile(path: string, tags: Record<string, string>): void 
     ? "{}"
     : `{\n${keys.map((k) => `  ${JSON.stringify(k)}: ${JSON.stringify(tags[k])}`).join(",\n")}\n}`;
   try {
-    writeFileSync(path, body, { mode: 0o600 });
+    nodeFs().writeFileSync(path, body, { mode: 0o600 });
   } catch (e) {
     throw new Error(`Failed to write tags file: ${errorMessage(e)}`);
   }
@@ -86,7 +85,7 @@ export function writeTagsFile(path: string, tags: Record<string, string>): void 
 export function readKeyringFile(path: string): Keyring {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = nodeFs().readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ENOENT") throw new Error(`stat ${path}: no such file or directory`);
@@ -119,7 +118,7 @@ export function readKeyringFile(path: string): Keyring {
 /** Writes a keyring file as Serf does: indented JSON array of base64 keys, primary first, mode 0600. */
 export function writeKeyringFile(path: string, keys: Uint8Array[]): void {
   const b64 = keys.map((k) => JSON.stringify(btoa(String.fromCharCode(...k))));
-  writeFileSync(path, `[\n${b64.map((k) => `  ${k}`).join(",\n")}\n]`, { mode: 0o600 });
+  nodeFs().writeFileSync(path, `[\n${b64.map((k) => `  ${k}`).join(",\n")}\n]`, { mode: 0o600 });
 }
 
 /** Loads the tags and keyring files (Go's `agent.Create`); throws {@link AgentSetupError}. */
@@ -422,7 +421,7 @@ export class Agent {
 export function advertiseIpFor(bindIp: string): string {
   if (bindIp !== "0.0.0.0" && bindIp !== "::" && bindIp !== "") return bindIp;
   const addrs: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+  for (const list of Object.values(nodeOs().networkInterfaces())) {
     for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) addrs.push(a.address);
   }
   const isPrivate = (ip: string) => /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(ip);

@@ -7,14 +7,11 @@
  *
  * @module
  */
-import { readdir, readFile, stat } from "node:fs/promises";
-import { lookup } from "node:dns/promises";
-import { readFileSync } from "node:fs";
-import { networkInterfaces } from "node:os";
 import { decodeGoJson, GoJsonError, type JsonValue } from "../cli/gojson.ts";
 import { parseGoDuration } from "../cli/duration.ts";
 import { compareCodePoints, goFloatV, goIpString } from "../cli/gofmt.ts";
 import { isValidEventFilter, parseEventFilter } from "../rpc/filter.ts";
+import { nodeDnsPromises, nodeFs, nodeFsPromises, nodeOs } from "../runtime/builtin.ts";
 
 /** The process streams the agent writes to, and its environment. */
 export interface AgentIo {
@@ -430,7 +427,7 @@ function cleanPath(p: string): string {
 
 async function readConfigBytes(path: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    return new Uint8Array(await nodeFsPromises().readFile(path));
   } catch (e) {
     const code = (e as { code?: string }).code;
     // Go opens first ("Error reading"), then fails while reading ("Error decoding").
@@ -457,7 +454,7 @@ export async function loadConfigFile(path: string): Promise<AgentConfig> {
 async function configDirFiles(dir: string): Promise<string[]> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await nodeFsPromises().readdir(dir, { withFileTypes: true });
   } catch (e) {
     throw new Error(`Error reading '${dir}': ${pathErrorText("readdirent", dir, e)}`);
   }
@@ -484,7 +481,7 @@ export async function readConfigPaths(paths: string[]): Promise<AgentConfig> {
   for (const path of paths) {
     let isDir: boolean;
     try {
-      isDir = (await stat(path)).isDirectory();
+      isDir = (await nodeFsPromises().stat(path)).isDirectory();
     } catch (e) {
       throw new Error(`Error reading '${path}': ${pathErrorText("open", path, e)}`);
     }
@@ -661,7 +658,7 @@ export async function checkAgentSetup(
 
 /** The IP addresses of a network interface, or undefined when there is no such interface. */
 function interfaceAddrs(name: string): string[] | undefined {
-  const all = networkInterfaces()[name];
+  const all = nodeOs().networkInterfaces()[name];
   return all?.map((a) => a.address);
 }
 
@@ -763,7 +760,7 @@ function serviceTable(): Map<string, number> {
     telnet: 23,
   }));
   try {
-    for (const line of readFileSync("/etc/services", "utf8").split("\n")) {
+    for (const line of nodeFs().readFileSync("/etc/services", "utf8").split("\n")) {
       const f = line.replace(/#.*/, "").trim().split(/\s+/);
       const m = /^(\d+)\/tcp$/.exec(f[1] ?? "");
       if (!m) continue;
@@ -824,7 +821,7 @@ function parseIpv4(s: string): Uint8Array | undefined {
 async function resolveHost(host: string, want6: boolean): Promise<string> {
   let found: { address: string; family: number }[];
   try {
-    found = await lookup(host, { all: true });
+    found = await nodeDnsPromises().lookup(host, { all: true });
   } catch {
     found = [];
   }
@@ -836,7 +833,7 @@ async function resolveHost(host: string, want6: boolean): Promise<string> {
 /** " on <first resolv.conf nameserver>:53", as Go's resolver names the server it asked. */
 function dnsServerSuffix(): string {
   try {
-    const conf = readFileSync("/etc/resolv.conf", "utf8");
+    const conf = nodeFs().readFileSync("/etc/resolv.conf", "utf8");
     const m = /^\s*nameserver\s+(\S+)/m.exec(conf);
     if (m) return ` on ${m[1].includes(":") ? `[${m[1]}]` : m[1]}:53`;
   } catch {

@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import process from "node:process";
 import type { Logger } from "../core/log.ts";
 import { ipToString } from "../memberlist/util.ts";
+import { nodeChildProcess } from "../runtime/builtin.ts";
 import type { Query } from "../serf/query.ts";
 import type { Member, MemberEvent, SerfEvent } from "../serf/types.ts";
 import { errorMessage } from "./errors.ts";
@@ -189,7 +189,7 @@ function runScript(
     };
     let child;
     try {
-      child = spawn("/bin/sh", ["-c", script], { env, stdio: ["pipe", "pipe", "pipe"] });
+      child = nodeChildProcess().spawn("/bin/sh", ["-c", script], { env, stdio: ["pipe", "pipe", "pipe"] });
     } catch (e) {
       return settle(ioErrorText(e, "fork/exec /bin/sh"));
     }

@@ -18,15 +18,15 @@ export function formatLogTime(d: Date): string {
 }
 
 /**
- * A clock of formatted log timestamps that formats each second once: local
- * time conversions can cost a time zone lookup (a file read on some
- * runtimes), and an agent logs many lines per second at debug level.
+ * Formats Unix seconds as log timestamps, each second once: local time
+ * conversions cost a time zone lookup (a file read on some runtimes, and
+ * ~3 MiB of resident memory for ICU's time zone code in a Bun binary), and an
+ * agent logs many lines per second at debug level.
  */
-export function cachedLogTime(now: () => number = Date.now): () => string {
+export function cachedLogTime(): (unixSeconds: number) => string {
   let second = -1;
   let text = "";
-  return () => {
-    const s = Math.floor(now() / 1000);
+  return (s) => {
     if (s !== second) {
       second = s;
       text = formatLogTime(new Date(s * 1000));
@@ -58,8 +58,20 @@ export function levelAllows(line: string, min: LogLevel): boolean {
 export type LogSink = (line: string) => void;
 
 /**
+ * One log line: formatted (`line`) or, until someone needs its text, the
+ * second it was logged at and the text after the timestamp.
+ */
+interface Entry {
+  second: number;
+  rest: string;
+  line?: string;
+}
+
+/**
  * The agent's logger: level filter + gate for the console, ring buffer and
- * live subscribers for monitors.
+ * live subscribers for monitors. A line's timestamp is formatted only when
+ * the line is shown (console, monitor), so an agent logging below its level
+ * with no monitor attached never converts times to local time.
  *
  * @example
  * ```ts
@@ -69,32 +81,48 @@ export type LogSink = (line: string) => void;
  * ```
  */
 export class AgentLog {
-  #ring: string[] = [];
+  #ring: Entry[] = [];
   #ringSize: number;
   #gated: string[] | undefined = [];
   #subscribers = new Set<LogSink>();
+  #formatTime = cachedLogTime();
 
-  /** Creates the pipeline writing console lines to `console`. */
+  /** Creates the pipeline writing console lines to `console`; `now` gives Unix milliseconds. */
   constructor(
     public minLevel: LogLevel,
     private console: LogSink,
     ringSize = 512,
-    private timestamp: () => string = cachedLogTime(),
+    private now: () => number = Date.now,
   ) {
     this.#ringSize = ringSize;
   }
 
   /** The `Logger` handed to every layer. */
-  readonly logger: Logger = (level, message) => this.write(`${this.timestamp()} [${level}] ${message}`);
+  readonly logger: Logger = (level, message) => {
+    const entry: Entry = { second: Math.floor(this.now() / 1000), rest: ` [${level}] ${message}` };
+    this.#add(entry, LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(this.minLevel));
+  };
 
   /** Writes one already formatted line. */
   write(line: string): void {
-    this.#ring.push(line);
+    this.#add({ second: 0, rest: "", line }, levelAllows(line, this.minLevel));
+  }
+
+  #add(entry: Entry, shown: boolean): void {
+    this.#ring.push(entry);
     if (this.#ring.length > this.#ringSize) this.#ring.shift();
-    for (const s of this.#subscribers) s(line);
-    if (!levelAllows(line, this.minLevel)) return;
+    if (this.#subscribers.size > 0) {
+      const line = this.#text(entry);
+      for (const s of this.#subscribers) s(line);
+    }
+    if (!shown) return;
+    const line = this.#text(entry);
     if (this.#gated) this.#gated.push(line);
     else this.console(line);
+  }
+
+  #text(entry: Entry): string {
+    return entry.line ??= this.#formatTime(entry.second) + entry.rest;
   }
 
   /** Flushes held lines and lets later ones straight through. */
@@ -106,7 +134,7 @@ export class AgentLog {
 
   /** Replays the ring to `sink`, then streams live lines until the returned function is called. */
   subscribe(sink: LogSink): () => void {
-    for (const line of this.#ring) sink(line);
+    for (const entry of this.#ring) sink(this.#text(entry));
     this.#subscribers.add(sink);
     return () => this.#subscribers.delete(sink);
   }

@@ -8,6 +8,7 @@
  * @module
  */
 import { currentRuntime } from "../runtime/detect.ts";
+import { relaxJitWhenBusy } from "../runtime/jit.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { RpcServer } from "../rpc/server.ts";
 import { Agent, AgentSetupError } from "./agent.ts";
@@ -210,6 +211,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
     return 1;
   }
   attachEventHandlers(agent, eventScripts(config));
+  const jit = relaxJitWhenBusy(runtime);
   let rpc: RpcServer | undefined;
   try {
     try {
@@ -234,6 +236,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
     log.openGate();
     return await waitForExit(config, agent, log, ui, retryJoin(config, agent, log));
   } finally {
+    jit.stop();
     rpc?.close();
     await agent.shutdown();
   }

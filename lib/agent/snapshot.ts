@@ -16,11 +16,11 @@
  *
  * @module
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import type { Logger } from "../core/log.ts";
 import type { JoinTarget } from "../memberlist/types.ts";
 import { ipToString } from "../memberlist/util.ts";
 import { literalTargets } from "../host/address.ts";
+import { nodeFs } from "../runtime/builtin.ts";
 import type { Runtime, Timer } from "../runtime/types.ts";
 import type { RestoredClocks } from "../serf/core.ts";
 import type { Member, SerfEvent, SerfState } from "../serf/types.ts";
@@ -196,24 +196,24 @@ export class Snapshotter {
   static open(o: SnapshotterOptions): Snapshotter {
     let fd: number;
     try {
-      fd = openSync(o.path, "a+", 0o644);
+      fd = nodeFs().openSync(o.path, "a+", 0o644);
     } catch (e) {
       throw new Error(`failed to open snapshot: ${goPathError("open", o.path, e)}`);
     }
     let text: string;
     let size: number;
     try {
-      size = fstatSync(fd).size;
+      size = nodeFs().fstatSync(fd).size;
       const buf = new Uint8Array(size);
       let read = 0;
       while (read < size) {
-        const n = readSync(fd, buf, read, size - read, read);
+        const n = nodeFs().readSync(fd, buf, read, size - read, read);
         if (n === 0) break;
         read += n;
       }
       text = new TextDecoder().decode(buf.subarray(0, read));
     } catch (e) {
-      closeSync(fd);
+      nodeFs().closeSync(fd);
       throw new Error(`failed to stat snapshot: ${goPathError("stat", o.path, e)}`);
     }
     const snap = new Snapshotter(o, fd, text, size);
@@ -313,7 +313,7 @@ export class Snapshotter {
     this.#clockTimer?.cancel();
     this.#flushTimer?.cancel();
     this.#flushAndSync("snapshot");
-    if (this.#fd !== undefined) closeSync(this.#fd);
+    if (this.#fd !== undefined) nodeFs().closeSync(this.#fd);
     this.#fd = undefined;
   }
 
@@ -337,7 +337,7 @@ export class Snapshotter {
       this.#o.logger("ERR", `serf: failed to flush ${what}: ${errorMessage(e)}`);
     }
     try {
-      if (this.#fd !== undefined) fsyncSync(this.#fd);
+      if (this.#fd !== undefined) nodeFs().fsyncSync(this.#fd);
     } catch (e) {
       this.#o.logger("ERR", `serf: failed to sync ${what}: ${goPathError("sync", this.#o.path, e)}`);
     }
@@ -353,7 +353,7 @@ export class Snapshotter {
     this.#buffer = "";
     try {
       let done = 0;
-      while (done < data.length) done += writeSync(this.#fd, data, done, data.length - done);
+      while (done < data.length) done += nodeFs().writeSync(this.#fd, data, done, data.length - done);
     } catch (e) {
       throw new Error(goPathError("write", this.#o.path, e));
     }
@@ -418,18 +418,18 @@ export class Snapshotter {
     const data = new TextEncoder().encode(body);
     let fd: number;
     try {
-      fd = openSync(tmp, "w+", 0o755);
+      fd = nodeFs().openSync(tmp, "w+", 0o755);
     } catch (e) {
       throw new Error(`failed to open new snapshot: ${goPathError("open", tmp, e)}`);
     }
     try {
       let done = 0;
-      while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-      fsyncSync(fd);
+      while (done < data.length) done += nodeFs().writeSync(fd, data, done, data.length - done);
+      nodeFs().fsyncSync(fd);
     } catch (e) {
       throw new Error(`failed to fsync new snapshot: ${goPathError("sync", tmp, e)}`);
     } finally {
-      closeSync(fd);
+      nodeFs().closeSync(fd);
     }
     try {
       this.#flush();
@@ -437,20 +437,20 @@ export class Snapshotter {
       // Go ignores this error: the old file is deleted next.
     }
     this.#buffer = "";
-    if (this.#fd !== undefined) closeSync(this.#fd);
+    if (this.#fd !== undefined) nodeFs().closeSync(this.#fd);
     this.#fd = undefined;
     try {
-      unlinkSync(path);
+      nodeFs().unlinkSync(path);
     } catch (e) {
       throw new Error(`failed to remove old snapshot: ${goPathError("remove", path, e)}`);
     }
     try {
-      renameSync(tmp, path);
+      nodeFs().renameSync(tmp, path);
     } catch (e) {
       throw new Error(`failed to install new snapshot: ${goPathError("rename", tmp, e)}`);
     }
     try {
-      this.#fd = openSync(path, "a+", 0o755);
+      this.#fd = nodeFs().openSync(path, "a+", 0o755);
     } catch (e) {
       throw new Error(`failed to open snapshot: ${goPathError("open", path, e)}`);
     }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { availableParallelism, cpus } from "node:os";
+import { nodeOs } from "../runtime/builtin.ts";
 import { runtimeName } from "../runtime/detect.ts";
 import type { Agent } from "./agent.ts";
 import { type AgentConfig, eventScripts } from "./config.ts";
@@ -16,6 +16,7 @@ const GO_ARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm
 export function runtimeStats(): Record<string, string> {
   const name = runtimeName();
   const versions = process.versions as Record<string, string | undefined>;
+  const { availableParallelism, cpus } = nodeOs();
   const cpuCount = String(cpus().length);
   return {
     os: process.platform === "win32" ? "windows" : process.platform,

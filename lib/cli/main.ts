@@ -9,6 +9,7 @@
  */
 import process from "node:process";
 import type { AgentRunner, CliIo, Command } from "./command.ts";
+import { processOutput } from "../runtime/stdio.ts";
 import { basicUi } from "./ui.ts";
 import { type Connector, rpcConnect } from "./rpc.ts";
 import { agentCommand } from "./commands/agent.ts";
@@ -91,8 +92,8 @@ function processArgs(args: string[]): ParsedArgs {
 /** The process's stdout/stderr/env and SIGINT. */
 function processIo(): CliIo {
   return {
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
+    stdout: (t) => processOutput().stdout(t),
+    stderr: (t) => processOutput().stderr(t),
     env: process.env,
     onInterrupt(cb) {
       const handler = () => cb();

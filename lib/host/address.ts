@@ -3,13 +3,13 @@
  * `resolveAddr`/`ensurePort`/`hasPort` (memberlist.go, util.go): an optional
  * leading `name/`, then `host`, `host:port`, `ip`, `[v6]` or `[v6]:port`; a
  * missing port means the local bind port. Host names are resolved with
- * `node:dns` (every A/AAAA record becomes one target).
+ * `node:dns` (every A/AAAA record becomes one target), loaded only then.
  *
  * @module
  */
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import type { JoinTarget } from "../memberlist/types.ts";
+import { nodeDnsPromises } from "../runtime/builtin.ts";
+import { ipVersion } from "../runtime/ip.ts";
 
 /** A parsed join address before name resolution. */
 export interface ParsedAddress {
@@ -84,7 +84,7 @@ export function normalizeIp(ip: string): string {
 
 /** Whether `host` is an IP literal (v4 or v6). */
 export function isIpLiteral(host: string): boolean {
-  return isIP(host) !== 0;
+  return ipVersion(host) !== 0;
 }
 
 /**
@@ -111,7 +111,7 @@ export async function resolveJoinAddress(input: string, defaultPort: number): Pr
   try {
     const p = parseJoinAddress(input, defaultPort);
     if (isIpLiteral(p.host)) return [toTarget(p, normalizeIp(p.host))];
-    const found = await lookup(p.host, { all: true });
+    const found = await nodeDnsPromises().lookup(p.host, { all: true });
     return found.map((a) => toTarget(p, normalizeIp(a.address)));
   } catch (e) {
     throw new Error(`Failed to resolve ${input}: ${e instanceof Error ? e.message : String(e)}`);

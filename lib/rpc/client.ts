@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
+import { nodeNet } from "../runtime/builtin.ts";
 import { DecodeError, Encoder } from "../codec/msgpack.ts";
 import type { Fields } from "../codec/fields.ts";
 import {
@@ -128,7 +129,7 @@ function dialError(e: NodeJS.ErrnoException & { address?: string; port?: number 
 
 function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = new Socket();
+    const socket = new (nodeNet().Socket)();
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`dial tcp ${joinHostPort(host, port)}: i/o timeout`));

@@ -1,20 +1,22 @@
 /**
- * The Bun adapter: UDP on `Bun.udpSocket` (lower latency and memory than
- * `node:dgram`), TCP on the shared `node:net` code (which buffers writes,
- * unlike `Bun.connect`).
+ * The Bun adapter: UDP on `Bun.udpSocket` and TCP on `Bun.listen`/
+ * `Bun.connect` (`tcp_bun.ts`): lower latency than `node:dgram`/`node:net`,
+ * and neither module is loaded, which keeps a compiled agent smaller in
+ * memory (`node:dns` is loaded only if a datagram goes to a host name).
  *
  * Bun APIs are reached through `globalThis.Bun` with the minimal local types
  * below, so this file type-checks under Deno without `@types/bun`.
  *
  * @module
  */
-import { lookup } from "node:dns";
-import { isIP } from "node:net";
 import type { Logger } from "../core/log.ts";
+import { nodeDns } from "./builtin.ts";
 import { ownBytes, plainIp } from "./bytes.ts";
 import { composeRuntime } from "./compose.ts";
 import { errorCode, hostPort, listenError } from "./errors.ts";
+import { ipVersion } from "./ip.ts";
 import type { RuntimeOptions } from "./options.ts";
+import { connectBunTcp, listenBunTcp } from "./tcp_bun.ts";
 import type { DatagramHandler, Runtime, UdpSocket } from "./types.ts";
 
 /** The part of Bun's `udp.Socket` we use. */
@@ -60,7 +62,7 @@ function bunGlobal(): BunGlobal | undefined {
  */
 export function createBunRuntime(opts: RuntimeOptions = {}): Runtime {
   if (!bunGlobal()) throw new Error("createBunRuntime: not running on Bun");
-  return composeRuntime("bun", bindBunUdp, opts);
+  return composeRuntime("bun", { bindUdp: bindBunUdp, listenTcp: listenBunTcp, connectTcp: connectBunTcp }, opts);
 }
 
 /**
@@ -119,11 +121,11 @@ class BunUdp implements UdpSocket {
 
   send(data: Uint8Array, host: string, port: number): void {
     if (this.#sock.closed) return;
-    if (isIP(host)) {
+    if (ipVersion(host) !== 0) {
       this.#enqueue(data, port, host);
       return;
     }
-    lookup(host, (err, address) => {
+    nodeDns().lookup(host, (err, address) => {
       if (err) this.#log("WARN", `runtime: UDP send to ${hostPort(host, port)} failed: ${err.message}`);
       else if (!this.#sock.closed) this.#enqueue(data, port, address);
     });

@@ -10,6 +10,7 @@
  */
 import { composeRuntime } from "./compose.ts";
 import type { RuntimeOptions } from "./options.ts";
+import { connectNodeTcp, listenNodeTcp } from "./tcp_node.ts";
 import type { Runtime } from "./types.ts";
 import { bindNodeUdp } from "./udp_node.ts";
 
@@ -17,7 +18,12 @@ import { bindNodeUdp } from "./udp_node.ts";
 export function createDenoRuntime(opts: RuntimeOptions = {}): Runtime {
   return composeRuntime(
     "deno",
-    (host, port, onMessage, log) => bindNodeUdp(host, port, onMessage, log, { recvBuffer: false }),
+    {
+      // Deno's node:dgram turns a receive-buffer request into a zeroed 4 MiB buffer per datagram.
+      bindUdp: (host, port, onMessage, log) => bindNodeUdp(host, port, onMessage, log, { recvBuffer: false }),
+      listenTcp: listenNodeTcp,
+      connectTcp: connectNodeTcp,
+    },
     opts,
   );
 }

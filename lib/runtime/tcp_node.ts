@@ -6,10 +6,14 @@
  * (FIN), we flush what we queued, close our side too and then call
  * `onClose()`; a reset or failure gives `onClose(error)` with Go's text.
  *
+ * `node:net` is loaded when the first listener or connection is made (see
+ * `builtin.ts`).
+ *
  * @module
  */
-import net from "node:net";
+import type { Socket } from "node:net";
 import type { Logger } from "../core/log.ts";
+import { nodeNet } from "./builtin.ts";
 import { ownBytes, plainIp } from "./bytes.ts";
 import { dialErrorText, hostPort, listenError, streamErrorText } from "./errors.ts";
 import type { StreamHandlers, TcpConn, TcpListener } from "./types.ts";
@@ -17,15 +21,15 @@ import type { StreamHandlers, TcpConn, TcpListener } from "./types.ts";
 type Pending = { data: Uint8Array } | { close: string | undefined };
 
 /** `ip:port` of our end of `sock`. */
-function localText(sock: net.Socket): string {
+function localText(sock: Socket): string {
   return hostPort(plainIp(sock.localAddress), sock.localPort ?? 0);
 }
 
-/** A `TcpConn` over a `net.Socket`. Handler exceptions are logged and end the connection. */
+/** A `TcpConn` over a `Socket`. Handler exceptions are logged and end the connection. */
 class NodeTcpConn implements TcpConn {
   readonly remoteHost: string;
   readonly remotePort: number;
-  #sock: net.Socket;
+  #sock: Socket;
   #log: Logger;
   #handlers?: StreamHandlers;
   #pending: Pending[] = [];
@@ -35,7 +39,7 @@ class NodeTcpConn implements TcpConn {
   /** Our address as Go prints it, captured while the socket still knows it. */
   #localText = "";
 
-  constructor(sock: net.Socket, remoteHost: string, remotePort: number, outbound: boolean, log: Logger) {
+  constructor(sock: Socket, remoteHost: string, remotePort: number, outbound: boolean, log: Logger) {
     this.#sock = sock;
     this.#log = log;
     this.remoteHost = remoteHost;
@@ -120,7 +124,7 @@ export function listenNodeTcp(
 ): Promise<TcpListener> {
   return new Promise((resolve, reject) => {
     let listening = false;
-    const server = net.createServer((sock) => {
+    const server = nodeNet().createServer((sock) => {
       const conn = new NodeTcpConn(sock, plainIp(sock.remoteAddress), sock.remotePort ?? 0, false, log);
       try {
         onConnection(conn);
@@ -157,9 +161,9 @@ export function listenNodeTcp(
 
 /** Connects to `host:port`; failures arrive as `onClose(error)` (Go's `dial tcp ...` text) without `onConnect`. */
 export function connectNodeTcp(host: string, port: number, handlers: StreamHandlers, log: Logger): TcpConn {
-  let sock: net.Socket;
+  let sock: Socket;
   try {
-    sock = net.connect({ host, port });
+    sock = nodeNet().connect({ host, port });
   } catch (err) {
     // Invalid arguments (e.g. a bad port) throw synchronously; report them like any dial failure.
     return failedConn(host, port, handlers, dialErrorText(host, port, err));

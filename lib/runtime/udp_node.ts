@@ -1,14 +1,16 @@
 /**
  * UDP on `node:dgram`, used by the Node and Deno adapters (and available to
- * Bun as a fallback). Works the same in all three runtimes.
+ * Bun as a fallback). Works the same in all three runtimes. `node:dgram` is
+ * loaded when the first socket is bound (see `builtin.ts`).
  *
  * @module
  */
-import dgram from "node:dgram";
-import { isIPv6 } from "node:net";
+import type { Socket } from "node:dgram";
 import type { Logger } from "../core/log.ts";
+import { nodeDgram } from "./builtin.ts";
 import { ownBytes, plainIp } from "./bytes.ts";
 import { errorCode, hostPort, listenError } from "./errors.ts";
+import { isIPv6 } from "./ip.ts";
 import type { DatagramHandler, UdpSocket } from "./types.ts";
 
 /** memberlist's `udpRecvBufSize`: the receive buffer we ask for (halving until accepted). */
@@ -37,9 +39,9 @@ export function bindNodeUdp(
   opts: NodeUdpOptions = {},
 ): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    let sock: dgram.Socket;
+    let sock: Socket;
     try {
-      sock = dgram.createSocket({ type: isIPv6(host) ? "udp6" : "udp4" });
+      sock = nodeDgram().createSocket({ type: isIPv6(host) ? "udp6" : "udp4" });
     } catch (err) {
       reject(listenError("udp", host, port, err));
       return;
@@ -76,7 +78,7 @@ export function bindNodeUdp(
 }
 
 /** Best effort, like memberlist's `setUDPRecvBuf` (some runtimes lack the call). */
-function setRecvBuffer(sock: dgram.Socket): void {
+function setRecvBuffer(sock: Socket): void {
   for (let size = UDP_RECV_BUF; size >= 65536; size >>= 1) {
     try {
       sock.setRecvBufferSize(size);
@@ -87,11 +89,11 @@ function setRecvBuffer(sock: dgram.Socket): void {
 
 class NodeUdpSocket implements UdpSocket {
   readonly port: number;
-  #sock: dgram.Socket;
+  #sock: Socket;
   #log: Logger;
   #closed = false;
 
-  constructor(sock: dgram.Socket, log: Logger) {
+  constructor(sock: Socket, log: Logger) {
     this.#sock = sock;
     this.#log = log;
     this.port = sock.address().port;

@@ -11,10 +11,12 @@
  *
  * Errors carry memberlist's texts. Everything is synchronous: node:crypto's
  * native GCM where the runtime has it for the key size, else `gcm.ts`.
+ * `node:crypto` is loaded on the first seal or open (see `builtin.ts`), so an
+ * agent without encryption never loads it.
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { nodeCrypto } from "../runtime/builtin.ts";
 import { gcmOpen, gcmSeal } from "./gcm.ts";
 
 /** The `encrypt` message type byte that starts an encrypted stream frame. */
@@ -73,7 +75,7 @@ function hasNativeGcm(alg: GcmAlgorithm): boolean {
   let ok = nativeSupport.get(alg);
   if (ok === undefined) {
     try {
-      createCipheriv(alg, new Uint8Array(parseInt(alg.slice(4, 7)) / 8), new Uint8Array(NONCE_SIZE));
+      nodeCrypto().createCipheriv(alg, new Uint8Array(parseInt(alg.slice(4, 7)) / 8), new Uint8Array(NONCE_SIZE));
       ok = true;
     } catch {
       ok = false;
@@ -95,7 +97,7 @@ function concat(a: Uint8Array, b: Uint8Array, c?: Uint8Array): Uint8Array {
 function seal(key: Uint8Array, nonce: Uint8Array, src: Uint8Array, aad: Uint8Array): Uint8Array {
   const alg = algorithm(key);
   if (!hasNativeGcm(alg)) return gcmSeal(key, nonce, src, aad);
-  const cipher = createCipheriv(alg, key, nonce, { authTagLength: TAG_SIZE });
+  const cipher = nodeCrypto().createCipheriv(alg, key, nonce, { authTagLength: TAG_SIZE });
   cipher.setAAD(aad);
   const ct = cipher.update(src);
   const fin = cipher.final();
@@ -112,7 +114,7 @@ function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8
   }
   if (!hasNativeGcm(alg)) return gcmOpen(key, nonce, sealed, aad);
   try {
-    const d = createDecipheriv(alg, key, nonce, { authTagLength: TAG_SIZE });
+    const d = nodeCrypto().createDecipheriv(alg, key, nonce, { authTagLength: TAG_SIZE });
     d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
     d.setAAD(aad);
     const head = d.update(sealed.subarray(0, sealed.length - TAG_SIZE));
@@ -138,7 +140,7 @@ function sealInto(
 }
 
 function newNonce(nonce?: Uint8Array): Uint8Array {
-  if (nonce === undefined) return new Uint8Array(randomBytes(NONCE_SIZE));
+  if (nonce === undefined) return crypto.getRandomValues(new Uint8Array(NONCE_SIZE));
   if (nonce.length !== NONCE_SIZE) throw new Error(`nonce must be ${NONCE_SIZE} bytes`);
   return nonce;
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createCipheriv } from "node:crypto";
+import { nodeCrypto } from "../runtime/builtin.ts";
 
 const BLOCK = 16;
 const TAG_SIZE = 16;
@@ -36,7 +36,7 @@ type CtrAlgorithm = "aes-128-ctr" | "aes-192-ctr" | "aes-256-ctr";
 /** AES-CTR keystream XOR starting at counter block `iv` (128-bit counter). */
 function ctr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
   const alg = `aes-${key.length * 8}-ctr` as CtrAlgorithm;
-  const c = createCipheriv(alg, key, iv);
+  const c = nodeCrypto().createCipheriv(alg, key, iv);
   const head = c.update(data);
   const tail = c.final();
   const out = new Uint8Array(head.length + tail.length);

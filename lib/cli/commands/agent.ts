@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { hostname } from "node:os";
+import { nodeOs } from "../../runtime/builtin.ts";
 import type { Command } from "../command.ts";
 import { FlagSet } from "../flags.ts";
 import { prefixedUi, type Ui } from "../ui.ts";
@@ -206,7 +206,7 @@ export async function readAgentConfig(args: string[], ui: Ui, io: AgentIo): Prom
   config = mergeConfig(config, cmd);
   if (config.nodeName === "") {
     try {
-      config.nodeName = hostname();
+      config.nodeName = nodeOs().hostname();
     } catch (e) {
       ui.error(`Error determining hostname: ${errorText(e)}`);
       return null;

@@ -5,7 +5,6 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { randomBytes } from "node:crypto";
 import type { Command } from "../command.ts";
 
 const HELP = `Usage: serf keygen
@@ -19,7 +18,7 @@ export const keygenCommand: Command = {
   synopsis: "Generates a new encryption key",
   help: HELP,
   run(_args, ctx) {
-    ctx.ui.output(Buffer.from(randomBytes(32)).toString("base64"));
+    ctx.ui.output(Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"));
     return Promise.resolve(0);
   },
 };
