@@ -20,7 +20,6 @@ import type { QueryParams, QueryResponse } from "../serf/query.ts";
 import type { Member, SerfEvent } from "../serf/types.ts";
 import { type AgentAddresses, type AgentConfig, decodeBase64Std } from "./config.ts";
 import { errorMessage, multiError } from "./errors.ts";
-import { warmUp } from "./warmup.ts";
 import { AgentSnapshot } from "./snapshot.ts";
 
 /** Go's `serf.InternalQueryPrefix`. */
@@ -215,7 +214,6 @@ export class Agent {
     const { runtime, logger } = deps;
     let keyring = fileKeyring;
     logger("INFO", "agent: Serf agent starting");
-    await warmUp({ compression: config.enableCompression });
     const ml = profileConfig(config.profile, config.nodeName, runtime, logger);
     const bind = addresses.bind;
     ml.bindAddr = bind.ip;
