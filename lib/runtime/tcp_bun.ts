@@ -22,6 +22,7 @@
 import type { Logger } from "../core/log.ts";
 import { ownBytes, plainIp } from "./bytes.ts";
 import { dialErrorText, hostPort, listenError, streamErrorText } from "./errors.ts";
+import { StreamEvents } from "./stream_events.ts";
 import type { StreamHandlers, TcpConn, TcpListener } from "./types.ts";
 
 /** The part of Bun's `Socket` we use; `data` holds our connection object. */
@@ -76,17 +77,12 @@ function bunGlobal(): BunTcpGlobal {
   return bun;
 }
 
-type Pending = { data: Uint8Array } | { close: string | undefined };
-
 /** A `TcpConn` over a Bun socket. Handler exceptions are logged and end the connection. */
 class BunTcpConn implements TcpConn {
   readonly remoteHost: string;
   readonly remotePort: number;
   #sock?: BunSocket;
-  #log: Logger;
-  #handlers?: StreamHandlers;
-  /** Events that arrived before `setHandlers`. */
-  #pending: Pending[] = [];
+  readonly #events: StreamEvents;
   /** Bytes the kernel has not taken yet, oldest first. */
   #queue: Uint8Array[] = [];
   #ending = false;
@@ -94,13 +90,12 @@ class BunTcpConn implements TcpConn {
   #destroyed = false;
   /** `onClose` was delivered or is scheduled. */
   #closing = false;
-  #closed = false;
   #localText = "";
 
   constructor(remoteHost: string, remotePort: number, log: Logger) {
     this.remoteHost = remoteHost;
     this.remotePort = remotePort;
-    this.#log = log;
+    this.#events = new StreamEvents(log, () => this.destroy());
   }
 
   /** The socket is usable (inbound: accepted; outbound: connected). */
@@ -114,15 +109,12 @@ class BunTcpConn implements TcpConn {
     sock.data = this;
     sock.setNoDelay(true);
     this.#localText = hostPort(plainIp(sock.localAddress), sock.localPort ?? 0);
-    if (outbound) this.#call((h) => h.onConnect?.());
+    if (outbound) this.#events.call((h) => h.onConnect?.());
     this.flush();
   }
 
   setHandlers(h: StreamHandlers): void {
-    this.#handlers = h;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const p of pending) this.#emit(p);
+    this.#events.setHandlers(h);
   }
 
   write(data: Uint8Array): void {
@@ -178,7 +170,7 @@ class BunTcpConn implements TcpConn {
 
   /** A chunk arrived. */
   received(chunk: Uint8Array): void {
-    this.#emit({ data: ownBytes(chunk) });
+    this.#events.data(ownBytes(chunk));
   }
 
   /** The peer sent FIN: flush what we queued and close our side too. */
@@ -191,38 +183,12 @@ class BunTcpConn implements TcpConn {
     if (this.#closing) return;
     this.#closing = true;
     this.#queue = [];
-    queueMicrotask(() => this.#emit({ close: error }));
+    queueMicrotask(() => this.#events.close(error));
   }
 
   /** Go's text for an error on this established connection. */
   streamError(err: unknown): string {
     return streamErrorText(this.#localText, hostPort(this.remoteHost, this.remotePort), err);
-  }
-
-  #emit(p: Pending): void {
-    if (this.#closed) return;
-    if (!this.#handlers) {
-      this.#pending.push(p);
-      return;
-    }
-    if ("data" in p) {
-      const chunk = p.data;
-      this.#call((h) => h.onData(chunk));
-    } else {
-      this.#closed = true;
-      this.#call((h) => h.onClose(p.close));
-    }
-  }
-
-  #call(fn: (h: StreamHandlers) => void): void {
-    const h = this.#handlers;
-    if (!h) return;
-    try {
-      fn(h);
-    } catch (err) {
-      this.#log("ERR", `runtime: TCP stream handler failed: ${(err as Error)?.stack ?? err}`);
-      this.destroy();
-    }
   }
 }
 

@@ -16,9 +16,8 @@ import type { Logger } from "../core/log.ts";
 import { nodeNet } from "./builtin.ts";
 import { ownBytes, plainIp } from "./bytes.ts";
 import { dialErrorText, hostPort, listenError, streamErrorText } from "./errors.ts";
+import { StreamEvents } from "./stream_events.ts";
 import type { StreamHandlers, TcpConn, TcpListener } from "./types.ts";
-
-type Pending = { data: Uint8Array } | { close: string | undefined };
 
 /** `ip:port` of our end of `sock`. */
 function localText(sock: Socket): string {
@@ -30,18 +29,15 @@ class NodeTcpConn implements TcpConn {
   readonly remoteHost: string;
   readonly remotePort: number;
   #sock: Socket;
-  #log: Logger;
-  #handlers?: StreamHandlers;
-  #pending: Pending[] = [];
+  readonly #events: StreamEvents;
   #connected: boolean;
   #error?: string;
-  #closed = false;
   /** Our address as Go prints it, captured while the socket still knows it. */
   #localText = "";
 
   constructor(sock: Socket, remoteHost: string, remotePort: number, outbound: boolean, log: Logger) {
     this.#sock = sock;
-    this.#log = log;
+    this.#events = new StreamEvents(log, () => sock.destroy());
     this.remoteHost = remoteHost;
     this.remotePort = remotePort;
     this.#connected = !outbound;
@@ -49,15 +45,15 @@ class NodeTcpConn implements TcpConn {
       this.#connected = true;
       this.#localText = localText(sock);
       sock.setNoDelay(true);
-      this.#call((h) => h.onConnect?.());
+      this.#events.call((h) => h.onConnect?.());
     });
-    sock.on("data", (chunk: Uint8Array) => this.#emit({ data: ownBytes(chunk) }));
+    sock.on("data", (chunk: Uint8Array) => this.#events.data(ownBytes(chunk)));
     sock.on("error", (err) => {
       this.#error ??= this.#connected
         ? streamErrorText(this.#localText || localText(sock), hostPort(this.remoteHost, this.remotePort), err)
         : dialErrorText(this.remoteHost, this.remotePort, err);
     });
-    sock.on("close", () => this.#emit({ close: this.#error }));
+    sock.on("close", () => this.#events.close(this.#error));
     if (!outbound) {
       this.#localText = localText(sock);
       sock.setNoDelay(true);
@@ -65,14 +61,11 @@ class NodeTcpConn implements TcpConn {
   }
 
   setHandlers(h: StreamHandlers): void {
-    this.#handlers = h;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const p of pending) this.#emit(p);
+    this.#events.setHandlers(h);
   }
 
   write(data: Uint8Array): void {
-    if (this.#closed || this.#sock.destroyed || this.#sock.writableEnded) return;
+    if (this.#events.closed || this.#sock.destroyed || this.#sock.writableEnded) return;
     this.#sock.write(data);
   }
 
@@ -82,32 +75,6 @@ class NodeTcpConn implements TcpConn {
 
   destroy(): void {
     this.#sock.destroy();
-  }
-
-  #emit(p: Pending): void {
-    if (this.#closed) return;
-    if (!this.#handlers) {
-      this.#pending.push(p);
-      return;
-    }
-    if ("data" in p) {
-      const chunk = p.data;
-      this.#call((h) => h.onData(chunk));
-    } else {
-      this.#closed = true;
-      this.#call((h) => h.onClose(p.close));
-    }
-  }
-
-  #call(fn: (h: StreamHandlers) => void): void {
-    const h = this.#handlers;
-    if (!h) return;
-    try {
-      fn(h);
-    } catch (err) {
-      this.#log("ERR", `runtime: TCP stream handler failed: ${(err as Error)?.stack ?? err}`);
-      this.#sock.destroy();
-    }
   }
 }
 
