@@ -34,6 +34,8 @@ const N = Number(values.n);
 /** Port layout from --base-port B (default 26000): real agents bind B.., ours B+200..; RPC at +500. */
 const OURS_OFFSET = 200;
 const RPC_OFFSET = 500;
+/** Port distance between rounds (each round uses fresh ports). */
+const ROUND_PORTS = 1000;
 if (N > OURS_OFFSET) throw new Error(`--n ${N}: at most ${OURS_OFFSET} agents per implementation`);
 const IDLE_S = Number(values["idle-seconds"]);
 const WARMUP_S = Number(values["warmup-seconds"]);
@@ -156,7 +158,8 @@ async function runCluster(label: string, exe: string, basePort: number, measureI
 async function bench(label: string, exe: string, basePort: number): Promise<Result> {
   const runs: Result[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const res = await runCluster(label, exe, basePort, r === 0);
+    // Fresh ports each round, so nothing of the previous round's killed agents interferes.
+    const res = await runCluster(label, exe, basePort + r * ROUND_PORTS, r === 0);
     if (ROUNDS > 1) {
       console.log(
         `  ${label} round ${r + 1}: joins ${res.join.toFixed(0)} ms, converge ${res.converge.toFixed(0)} ms, detect ${
