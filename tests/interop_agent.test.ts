@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { type OurAgent, runCli, startOurAgent } from "./helpers/agent.ts";
 import { killAll } from "./helpers/process.ts";
 import { SERF_BIN, type SerfAgent, serfSkip, startSerfAgent } from "./helpers/serf.ts";
-import { sleep, waitFor } from "./helpers/wait.ts";
+import { waitFor } from "./helpers/wait.ts";
 
 const skip = serfSkip();
 const BASE = 24200;
@@ -178,12 +178,6 @@ describe("mixed cluster of real and our agents", { skip, timeout: 180_000 }, () 
   });
 
   it("serf leave against our agent: graceful, exit 0, left on the real side", { timeout: 60_000 }, async () => {
-    // real2 and ours2 died moments ago. Until GossipToTheDeadTime (15 s in the local profile) has
-    // passed, memberlist still gossips to them, and with 4 members a broadcast is sent only twice:
-    // the leave intent can go to the two dead nodes only, and real1 then records ours1 as failed
-    // rather than left. Real Serf agents do the same (4 real agents, same sequence: the survivor saw
-    // the leaver `left` 3 times out of 8). So leave once the dead are out of the gossip.
-    await sleep(16_000);
     const r = await real("leave", `-rpc-addr=${rpc(2)}`);
     assert.deepEqual(r, { code: 0, stdout: "Graceful leave complete\n", stderr: "" });
     assert.equal(await o1.proc.exited, 0);
