@@ -7,12 +7,6 @@
  * the first one, and measures: time until every agent sees N alive members,
  * time until every survivor marks a kill -9'd agent `failed`, and the median
  * RSS and CPU use per idle agent. Prints both and the ratio ours/real.
- *
- * RSS of our agent is mostly file-backed pages of the executable, and how many
- * get mapped depends on the page cache: a just-built (just-written) dist/serf
- * maps ~5 MiB more per agent than the same file once its pages were dropped and
- * read back from disk (measured 39.4 vs 34.3 MiB, 10 agents). Compare builds in
- * the same state, e.g. both fresh copies.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
