@@ -30,56 +30,25 @@ export class LzwError extends Error {
   }
 }
 
-/** A growable byte sink with an optional hard size limit, writing into a reusable buffer. */
-class ByteSink {
-  #buf: Uint8Array;
-  length = 0;
-
-  constructor(initial: Uint8Array, readonly limit = Infinity) {
-    this.#buf = initial;
-  }
-
-  /** The buffer written so far (may be replaced by {@link reserve}). */
-  get buffer(): Uint8Array {
-    return this.#buf;
-  }
-
-  /** Makes room for `n` more bytes, failing beyond the limit. */
-  reserve(n: number): Uint8Array {
-    const need = this.length + n;
-    if (need > this.limit) {
-      throw new LzwError(`lzw: decompressed size exceeds limit of ${this.limit} bytes`);
-    }
-    if (need > this.#buf.length) {
-      let size = Math.max(16, this.#buf.length * 2);
-      while (size < need) size *= 2;
-      const next = new Uint8Array(Math.min(size, Math.max(need, this.limit)));
-      next.set(this.#buf.subarray(0, this.length));
-      this.#buf = next;
-    }
-    return this.#buf;
-  }
-
-  push(b: number): void {
-    this.reserve(1)[this.length++] = b;
-  }
-
-  /** A copy of the bytes written. */
-  result(): Uint8Array {
-    return this.#buf.slice(0, this.length);
-  }
-}
-
 /**
  * Scratch memory shared by every call (the codec never re-enters): the
  * compressor's hash table and the list of its used slots (cleared after use
- * instead of allocating 64 KiB per packet), and the output buffers. Buffers
- * that grew beyond {@link KEEP_BYTES} are not kept.
+ * instead of allocating 64 KiB per packet), the decoder's tables, and the
+ * output buffer. An output buffer that grew beyond {@link KEEP_BYTES} is not
+ * kept.
+ *
+ * Both directions are single flat loops over local variables: the compiled
+ * agent runs mostly in JavaScriptCore's interpreter, where every method call
+ * and field access per byte costs several times the work itself.
  */
 const scratch = {
+  /** Open-addressed map: entry = (prefix code << 8 | byte) << 12 | code, 0 = empty. */
   table: new Uint32Array(TABLE_SIZE),
   used: new Uint16Array(MAX_CODE + 1),
-  usedCount: 0,
+  prefix: new Uint16Array(1 << MAX_WIDTH),
+  suffix: new Uint8Array(1 << MAX_WIDTH),
+  /** Length of each code's expansion (1 for the literals, which are never redefined). */
+  lengths: new Uint16Array(1 << MAX_WIDTH).fill(1, 0, CLEAR),
   out: new Uint8Array(4096) as Uint8Array,
 };
 const KEEP_BYTES = 1 << 20;
@@ -89,87 +58,15 @@ function keepScratch(buf: Uint8Array): void {
   if (buf.length <= KEEP_BYTES) scratch.out = buf;
 }
 
-/** Packs variable-width codes LSB first, like Go's `writeLSB`. */
-class CodeWriter {
-  #bits = 0;
-  #nBits = 0;
-  readonly out = new ByteSink(scratch.out);
-  width = LIT_WIDTH + 1;
-
-  write(code: number): void {
-    this.#bits |= code << this.#nBits;
-    this.#nBits += this.width;
-    while (this.#nBits >= 8) {
-      this.out.push(this.#bits & 0xff);
-      this.#bits >>>= 8;
-      this.#nBits -= 8;
-    }
-  }
-
-  /** Whether bits are waiting for a final byte. */
-  get pendingBits(): boolean {
-    return this.#nBits > 0;
-  }
-
-  /** Flushes the leftover bits as a final, zero-padded byte and returns a copy of the output. */
-  finish(): Uint8Array {
-    if (this.#nBits > 0) this.out.push(this.#bits & 0xff);
-    keepScratch(this.out.buffer);
-    return this.out.result();
-  }
+/** An output buffer of at least `size` bytes (the scratch one when big enough). */
+function outputBuffer(size: number): Uint8Array {
+  return scratch.out.length >= size ? scratch.out : new Uint8Array(size);
 }
 
-/** Go's encoder state: next code `hi`, width switch point and the dictionary (in {@link scratch}). */
-class EncoderState {
-  hi = EOF;
-  overflow = 1 << (LIT_WIDTH + 1);
-  /** Open-addressed map: entry = (prefix code << 8 | byte) << 12 | code, 0 = empty. */
-  readonly table = scratch.table;
-
-  constructor(readonly w: CodeWriter) {}
-
-  /** Finds the code for `prefix + byte`, or NO_CODE. */
-  lookup(key: number): number {
-    for (let h = hashKey(key);; h = (h + 1) & TABLE_MASK) {
-      const t = this.table[h];
-      if (t === 0) return NO_CODE;
-      if (t >>> 12 === key) return t & MAX_CODE;
-    }
-  }
-
-  insert(key: number, code: number): void {
-    let h = hashKey(key);
-    while (this.table[h] !== 0) h = (h + 1) & TABLE_MASK;
-    this.table[h] = (key * 4096 + code) >>> 0;
-    scratch.used[scratch.usedCount++] = h;
-  }
-
-  /** Empties the dictionary by clearing only the slots in use. */
-  clear(): void {
-    const { table, used } = scratch;
-    for (let i = 0; i < scratch.usedCount; i++) table[used[i]] = 0;
-    scratch.usedCount = 0;
-  }
-
-  /** Go's `incHi`: returns false when the dictionary was just reset. */
-  incHi(): boolean {
-    this.hi++;
-    if (this.hi === this.overflow) {
-      this.w.width++;
-      this.overflow <<= 1;
-    }
-    if (this.hi !== MAX_CODE) return true;
-    this.w.write(CLEAR);
-    this.w.width = LIT_WIDTH + 1;
-    this.hi = EOF;
-    this.overflow = CLEAR << 1;
-    this.clear();
-    return false;
-  }
-}
-
-function hashKey(key: number): number {
-  return ((key >>> 12) ^ key) & TABLE_MASK;
+/** Zeroes the compressor's used hash slots. */
+function clearTable(used: Uint16Array, count: number): void {
+  const table = scratch.table;
+  for (let i = 0; i < count; i++) table[used[i]] = 0;
 }
 
 /**
@@ -189,147 +86,100 @@ function hashKey(key: number): number {
 export function lzwCompress(data: Uint8Array): Uint8Array;
 export function lzwCompress(data: Uint8Array, maxOutput: number): Uint8Array | null;
 export function lzwCompress(data: Uint8Array, maxOutput = Infinity): Uint8Array | null {
-  const w = new CodeWriter();
-  w.write(CLEAR);
-  if (data.length === 0) {
-    w.write(EOF);
-    if (w.out.length + (w.pendingBits ? 1 : 0) >= maxOutput) {
-      keepScratch(w.out.buffer);
+  const n = data.length;
+  // At most one 12-bit code per input byte, plus the clear codes (one per
+  // 3838 codes), the first clear, the last code and EOF.
+  const out = outputBuffer(Math.ceil((n + 4 + n / 3000) * 1.5) + 2);
+  const { table, used } = scratch;
+  let usedCount = 0;
+  // The bit writer (Go's writeLSB): `bits` holds `nBits` (< 8) pending bits.
+  let len = 0, bits = CLEAR, nBits = LIT_WIDTH + 1, width = LIT_WIDTH + 1;
+  out[len++] = bits & 0xff;
+  bits >>>= 8;
+  nBits -= 8;
+  let hi = EOF, overflow = 1 << (LIT_WIDTH + 1);
+  let code = n > 0 ? data[0] : EOF;
+  for (let i = 1; i < n; i++) {
+    const literal = data[i];
+    const key = (code << 8) | literal;
+    // Look up prefix `code` + `literal`.
+    let h = ((key >>> 12) ^ key) & TABLE_MASK;
+    let t = table[h];
+    while (t !== 0) {
+      if (t >>> 12 === key) break;
+      h = (h + 1) & TABLE_MASK;
+      t = table[h];
+    }
+    if (t !== 0) {
+      code = t & MAX_CODE;
+      continue;
+    }
+    // Not found: emit `code`, start over from `literal`.
+    bits |= code << nBits;
+    nBits += width;
+    while (nBits >= 8) {
+      out[len++] = bits & 0xff;
+      bits >>>= 8;
+      nBits -= 8;
+    }
+    if (len >= maxOutput) {
+      clearTable(used, usedCount);
+      keepScratch(out);
       return null;
     }
-    return w.finish();
-  }
-  const s = new EncoderState(w);
-  try {
-    let code = data[0];
-    for (let i = 1; i < data.length; i++) {
-      const literal = data[i];
-      const key = (code << 8) | literal;
-      const found = s.lookup(key);
-      if (found !== NO_CODE) {
-        code = found;
-        continue;
-      }
-      w.write(code);
-      if (w.out.length >= maxOutput) {
-        keepScratch(w.out.buffer);
-        return null;
-      }
-      code = literal;
-      if (s.incHi()) s.insert(key, s.hi);
+    code = literal;
+    // Go's incHi, then record the new entry at `h` (the free slot found above).
+    hi++;
+    if (hi === overflow) {
+      width++;
+      overflow <<= 1;
     }
-    w.write(code);
-    s.incHi();
-    w.write(EOF);
-    // finish() may add one more byte for the bits still pending.
-    if (w.out.length + (w.pendingBits ? 1 : 0) >= maxOutput) {
-      keepScratch(w.out.buffer);
-      return null;
+    if (hi !== MAX_CODE) {
+      table[h] = (key * 4096 + hi) >>> 0;
+      used[usedCount++] = h;
+      continue;
     }
-    return w.finish();
-  } finally {
-    s.clear();
-  }
-}
-
-/** Reads variable-width codes LSB first, like Go's `readLSB`. */
-class CodeReader {
-  #bits = 0;
-  #nBits = 0;
-  #pos = 0;
-  width = LIT_WIDTH + 1;
-
-  constructor(readonly src: Uint8Array) {}
-
-  /** The next code, or NO_CODE when the input ends mid-code. */
-  read(): number {
-    while (this.#nBits < this.width) {
-      if (this.#pos >= this.src.length) return NO_CODE;
-      this.#bits |= this.src[this.#pos++] << this.#nBits;
-      this.#nBits += 8;
+    bits |= CLEAR << nBits;
+    nBits += width;
+    while (nBits >= 8) {
+      out[len++] = bits & 0xff;
+      bits >>>= 8;
+      nBits -= 8;
     }
-    const code = this.#bits & ((1 << this.width) - 1);
-    this.#bits >>>= this.width;
-    this.#nBits -= this.width;
-    return code;
+    width = LIT_WIDTH + 1;
+    hi = EOF;
+    overflow = CLEAR << 1;
+    clearTable(used, usedCount);
+    usedCount = 0;
   }
-}
-
-/** The decoder's tables, shared by every call. */
-const DICT = {
-  prefix: new Uint16Array(1 << MAX_WIDTH),
-  suffix: new Uint8Array(1 << MAX_WIDTH),
-  scratch: new Uint8Array(1 << MAX_WIDTH),
-};
-
-/** Go's decoder dictionary: entry `c` expands to expand(prefix[c]) + suffix[c]. */
-class Dictionary {
-  // Shared across calls: every entry below `hi` is written before it is read.
-  readonly prefix = DICT.prefix;
-  readonly suffix = DICT.suffix;
-  readonly scratch = DICT.scratch;
-  hi = EOF;
-  overflow = 1 << (LIT_WIDTH + 1);
-  last = NO_CODE;
-
-  /** The first byte of the expansion of `code`. */
-  head(code: number): number {
-    while (code >= CLEAR) code = this.prefix[code];
-    return code;
-  }
-
-  /**
-   * Appends the expansion of `code` (with Go's `code == hi` special case) to
-   * `out` and returns its first byte.
-   */
-  expand(code: number, out: ByteSink): number {
-    const tmp = this.scratch;
-    let i = tmp.length;
-    let c = code;
-    if (code === this.hi && this.last !== NO_CODE) {
-      tmp[--i] = this.head(this.last);
-      c = this.last;
-    }
-    while (c >= CLEAR) {
-      tmp[--i] = this.suffix[c];
-      c = this.prefix[c];
-    }
-    tmp[--i] = c;
-    const n = tmp.length - i;
-    const dst = out.reserve(n);
-    // A plain loop: expansions are a few bytes, where subarray+set costs more than the copy.
-    for (let j = out.length; i < tmp.length; i++, j++) dst[j] = tmp[i];
-    out.length += n;
-    return c;
-  }
-
-  /** Records `last + first` as entry `hi` (when there is a previous code). */
-  define(first: number): void {
-    if (this.last === NO_CODE) return;
-    this.suffix[this.hi] = first;
-    this.prefix[this.hi] = this.last;
-  }
-
-  /** Advances `hi` after a data code, widening codes like Go's reader. */
-  advance(code: number, r: CodeReader): void {
-    this.last = code;
-    this.hi++;
-    if (this.hi < this.overflow) return;
-    if (r.width === MAX_WIDTH) {
-      this.last = NO_CODE;
-      this.hi--;
-    } else {
-      r.width++;
-      this.overflow = 1 << r.width;
+  clearTable(used, usedCount);
+  // Close(): the pending code and its incHi (a wider code or a clear code), then EOF.
+  const tail: number[] = [], widths: number[] = [];
+  if (n > 0) {
+    tail.push(code);
+    widths.push(width);
+    hi++;
+    if (hi === overflow) width++;
+    else if (hi === MAX_CODE) {
+      tail.push(CLEAR);
+      widths.push(width);
+      width = LIT_WIDTH + 1;
     }
   }
-
-  reset(r: CodeReader): void {
-    r.width = LIT_WIDTH + 1;
-    this.hi = EOF;
-    this.overflow = 1 << r.width;
-    this.last = NO_CODE;
+  tail.push(EOF);
+  widths.push(width);
+  for (let k = 0; k < tail.length; k++) {
+    bits |= tail[k] << nBits;
+    nBits += widths[k];
+    while (nBits >= 8) {
+      out[len++] = bits & 0xff;
+      bits >>>= 8;
+      nBits -= 8;
+    }
   }
+  if (nBits > 0) out[len++] = bits & 0xff;
+  keepScratch(out);
+  return len >= maxOutput ? null : out.slice(0, len);
 }
 
 /**
@@ -346,33 +196,96 @@ class Dictionary {
  * ```
  */
 export function lzwDecompress(data: Uint8Array, maxOutput = 64 * 1024 * 1024): Uint8Array {
-  const r = new CodeReader(data);
-  const d = new Dictionary();
-  const out = new ByteSink(scratch.out, maxOutput);
+  // Every dictionary entry below `hi` is written by this stream before it is read.
+  const { prefix, suffix, lengths } = scratch;
+  const srcLen = data.length;
+  let out = outputBuffer(Math.min(maxOutput, Math.max(64, srcLen * 4)));
+  // Writable bytes: the buffer, but never beyond `maxOutput`.
+  let cap = Math.min(out.length, maxOutput);
+  let len = 0;
+  // The bit reader (Go's readLSB).
+  let bits = 0, nBits = 0, pos = 0, width = LIT_WIDTH + 1;
+  // Go's decoder state: next code `hi`, width switch point, previous code.
+  let hi = EOF, overflow = 1 << (LIT_WIDTH + 1), last = NO_CODE;
   try {
-    return inflate(r, d, out);
+    for (;;) {
+      while (nBits < width) {
+        if (pos >= srcLen) throw new LzwError("unexpected EOF");
+        bits |= data[pos++] << nBits;
+        nBits += 8;
+      }
+      const code = bits & ((1 << width) - 1);
+      bits >>>= width;
+      nBits -= width;
+      let first: number;
+      if (code < CLEAR) {
+        if (len >= cap) {
+          out = grow(out, len, 1, maxOutput);
+          cap = Math.min(out.length, maxOutput);
+        }
+        out[len++] = code;
+        first = code;
+      } else if (code === CLEAR) {
+        width = LIT_WIDTH + 1;
+        hi = EOF;
+        overflow = 1 << width;
+        last = NO_CODE;
+        continue;
+      } else if (code === EOF) {
+        return out.slice(0, len);
+      } else if (code <= hi) {
+        // Write the expansion of `code` straight into `out`, last byte first;
+        // `code == hi` is the previous expansion followed by its own first byte.
+        const special = code === hi && last !== NO_CODE;
+        let c = special ? last : code;
+        const k = special ? lengths[last] + 1 : lengths[code];
+        if (len + k > cap) {
+          out = grow(out, len, k, maxOutput);
+          cap = Math.min(out.length, maxOutput);
+        }
+        let at = special ? len + k - 2 : len + k - 1;
+        while (c >= CLEAR) {
+          out[at--] = suffix[c];
+          c = prefix[c];
+        }
+        out[at] = c;
+        if (special) out[len + k - 1] = c;
+        len += k;
+        first = c;
+      } else {
+        throw new LzwError("lzw: invalid code");
+      }
+      // Record `last + first` as entry `hi`, then advance like Go's reader.
+      if (last !== NO_CODE) {
+        suffix[hi] = first;
+        prefix[hi] = last;
+        lengths[hi] = lengths[last] + 1;
+      }
+      last = code;
+      hi++;
+      if (hi >= overflow) {
+        if (width === MAX_WIDTH) {
+          last = NO_CODE;
+          hi--;
+        } else {
+          width++;
+          overflow = 1 << width;
+        }
+      }
+    }
   } finally {
-    keepScratch(out.buffer);
+    keepScratch(out);
   }
 }
 
-function inflate(r: CodeReader, d: Dictionary, out: ByteSink): Uint8Array {
-  for (;;) {
-    const code = r.read();
-    if (code === NO_CODE) throw new LzwError("unexpected EOF");
-    if (code < CLEAR) {
-      out.push(code);
-      d.define(code);
-    } else if (code === CLEAR) {
-      d.reset(r);
-      continue;
-    } else if (code === EOF) {
-      return out.result();
-    } else if (code <= d.hi) {
-      d.define(d.expand(code, out));
-    } else {
-      throw new LzwError("lzw: invalid code");
-    }
-    d.advance(code, r);
-  }
+/** A larger copy of `out` with room for `n` more bytes after `len`, failing beyond `limit`. */
+function grow(out: Uint8Array, len: number, n: number, limit: number): Uint8Array {
+  const need = len + n;
+  if (need > limit) throw new LzwError(`lzw: decompressed size exceeds limit of ${limit} bytes`);
+  if (need <= out.length) return out;
+  let size = Math.max(16, out.length * 2);
+  while (size < need) size *= 2;
+  const next = new Uint8Array(Math.min(size, Math.max(need, limit)));
+  next.set(out.subarray(0, len));
+  return next;
 }
