@@ -11,7 +11,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import { encode } from "../lib/codec/msgpack.ts";
 import { lzwCompress } from "../lib/codec/lzw.ts";
 import { type Random, seeded } from "../lib/core/random.ts";
 import { NodeState } from "../lib/memberlist/types.ts";

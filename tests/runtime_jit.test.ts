@@ -6,33 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { relaxJitWhenBusy } from "../lib/runtime/jit.ts";
-import type { Timer } from "../lib/runtime/types.ts";
-
-/** A manual clock: `advance(ms)` runs due timers in order. */
-function fakeClock() {
-  let now = 0;
-  const timers: Array<{ due: number; fn: () => void; live: boolean }> = [];
-  return {
-    now: () => now,
-    setTimer(ms: number, fn: () => void): Timer {
-      const t = { due: now + ms, fn, live: true };
-      timers.push(t);
-      return { cancel: () => void (t.live = false) };
-    },
-    advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const next = timers.filter((t) => t.live && t.due <= end).sort((a, b) => a.due - b.due)[0];
-        if (!next) break;
-        next.live = false;
-        now = next.due;
-        next.fn();
-      }
-      now = end;
-    },
-    pending: () => timers.filter((t) => t.live).length,
-  };
-}
+import { fakeClock } from "./helpers/fake_clock.ts";
 
 describe("relaxJitWhenBusy", () => {
   it("keeps the policy while the process is idle, restores 1 after the first busy window, then stops", () => {

@@ -312,7 +312,10 @@ describe("serf cluster over the memberlist core", () => {
 
   it("force-leave of a failed node makes it left everywhere; -prune reaps it", { timeout: 20_000 }, () => {
     // Failed members are kept long enough (30 s) for a push/pull (15 s) to carry the leave.
-    const r = cluster(["a", "b", "c", "d"], undefined, undefined, { reconnectTimeout: 30_000, tombstoneTimeout: 30_000 });
+    const r = cluster(["a", "b", "c", "d"], undefined, undefined, {
+      reconnectTimeout: 30_000,
+      tombstoneTimeout: 30_000,
+    });
     r.crash("d");
     r.until(() => r.allSee("d", "failed", ["a", "b", "c"]), 15_000, "d failed");
     let res: string | undefined | null = null;

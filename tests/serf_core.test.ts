@@ -75,6 +75,11 @@ class FakeMemberlist implements MemberlistCore {
   leave(_now: number, _t: number, done: (err?: string) => void): void {
     this.leaves.push(done);
   }
+  /** When `pushPullNow` ran. */
+  pushPulls: number[] = [];
+  pushPullNow(now: number): void {
+    this.pushPulls.push(now);
+  }
   updateNode(_now: number, _t: number, done: (err?: string) => void): void {
     this.config.delegate!.nodeMeta(512);
     this.updates.push(done);
@@ -393,6 +398,41 @@ describe("serf core: join and leave", () => {
     assert.deepEqual(res, [1, []]);
     assert.deepEqual(decodeJoin(h.ml.gossip()[0]), { ltime: 1, node: "a" });
     assert.equal(h.serf.clocks().clock, 2);
+  });
+
+  it("a successful join is followed by one push/pull 5-10 gossip intervals later", () => {
+    const h = make();
+    h.serf.join([{ ip: "127.0.0.1", port: 7947 }], false, 0, () => {});
+    h.ml.joins[0].done(1, []);
+    // A second join before the re-sync ran does not add another.
+    h.serf.join([{ ip: "127.0.0.1", port: 7948 }], false, 0, () => {});
+    h.ml.joins[1].done(1, []);
+    h.tick(999);
+    assert.deepEqual(h.ml.pushPulls, [], "not before 5 gossip intervals (LAN: 1 s)");
+    h.tick(2000);
+    assert.equal(h.ml.pushPulls.length, 1);
+    assert.ok(h.ml.pushPulls[0] >= 1000 && h.ml.pushPulls[0] < 2000, String(h.ml.pushPulls[0]));
+    h.tick(60_000);
+    assert.equal(h.ml.pushPulls.length, 1, "once");
+  });
+
+  it("no re-sync after a failed join, after leaving, or with joinResyncIntervals 0 (Go's behaviour)", () => {
+    const failed = make();
+    failed.serf.join([{ ip: "127.0.0.1", port: 7947 }], false, 0, () => {});
+    failed.ml.joins[0].done(0, ["refused"]);
+    failed.tick(60_000);
+    assert.deepEqual(failed.ml.pushPulls, []);
+    const off = make({ joinResyncIntervals: 0 });
+    off.serf.join([{ ip: "127.0.0.1", port: 7947 }], false, 0, () => {});
+    off.ml.joins[0].done(1, []);
+    off.tick(60_000);
+    assert.deepEqual(off.ml.pushPulls, []);
+    const left = make();
+    left.serf.join([{ ip: "127.0.0.1", port: 7947 }], false, 0, () => {});
+    left.ml.joins[0].done(1, []);
+    left.serf.leave(0, () => {});
+    left.tick(60_000);
+    assert.deepEqual(left.ml.pushPulls, []);
   });
 
   it("join with no success broadcasts nothing; joins run one at a time", () => {

@@ -199,8 +199,7 @@ export class Agent {
    * the gossip port (UDP and TCP) and starts Serf. Throws with Serf's texts.
    */
   static async create(config: AgentConfig, addresses: AgentAddresses, deps: AgentDeps): Promise<Agent> {
-    const { runtime, logger } = deps;
-    const { tags, keyring } = loadFiles(config, logger);
+    const { tags, keyring } = loadFiles(config, deps.logger);
     return await Agent.#start(config, addresses, deps, tags, keyring);
   }
 

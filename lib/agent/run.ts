@@ -9,7 +9,7 @@
  */
 import { currentRuntime } from "../runtime/detect.ts";
 import { relaxJitWhenBusy } from "../runtime/jit.ts";
-import type { Runtime } from "../runtime/types.ts";
+import { trimWhenSettled } from "../runtime/trim.ts";
 import type { RpcServer } from "../rpc/server.ts";
 import { Agent, AgentSetupError } from "./agent.ts";
 import { type AgentAddresses, type AgentConfig, type AgentIo, checkAgentSetup, eventScripts } from "./config.ts";
@@ -212,6 +212,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
   }
   attachEventHandlers(agent, eventScripts(config));
   const jit = relaxJitWhenBusy(runtime);
+  const trim = trimWhenSettled(runtime);
   let rpc: RpcServer | undefined;
   try {
     try {
@@ -237,6 +238,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
     return await waitForExit(config, agent, log, ui, retryJoin(config, agent, log));
   } finally {
     jit.stop();
+    trim.stop();
     rpc?.close();
     await agent.shutdown();
   }

@@ -53,6 +53,8 @@ export async function bindTransport(runtime: Runtime, ip: string, port: number):
 }
 
 async function bindOnce(runtime: Runtime, ip: string, port: number): Promise<Transport> {
+  // Assigned once below, but read by the callbacks before that (a connection may arrive while UDP binds).
+  // deno-lint-ignore prefer-const
   let transport: Transport | undefined;
   const tcp = await runtime.listenTcp(ip, port, (conn) => {
     if (transport?.onConnection) transport.onConnection(conn);

@@ -281,6 +281,16 @@ export class Memberlist {
   }
 
   /**
+   * One push/pull with a random alive member now, as the periodic one does
+   * (not in Go's API: Serf uses it to re-sync once after a join).
+   */
+  pushPullNow(now: number): void {
+    this.#enter(now);
+    if (this.#shutdown) return;
+    this.#pushPull(() => {});
+  }
+
+  /**
    * Broadcasts our leave (dead about ourselves, From = us) and calls `done`
    * once it was fully retransmitted, or with "timeout waiting for leave
    * broadcast" after `timeoutMs` (0 = no timeout).

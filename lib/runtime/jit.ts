@@ -14,17 +14,11 @@
  *
  * @module
  */
-import process from "node:process";
-import type { Runtime, Timer } from "./types.ts";
+import type { Runtime } from "./types.ts";
+import { type ActivityOptions, watchActivity } from "./activity.ts";
 
 /** Tuning of {@link relaxJitWhenBusy}; the hooks are for tests. */
-export interface JitWatchOptions {
-  /** Sampling window in ms (default 5 s). */
-  windowMs?: number;
-  /** CPU share of one core over a window that counts as busy (default 0.05). */
-  busyShare?: number;
-  /** The process's CPU time so far, in microseconds (default `process.cpuUsage()`). */
-  cpuMicros?: () => number;
+export interface JitWatchOptions extends ActivityOptions {
   /** Sets the JIT policy scale (default `Bun.unsafe.setJITPolicy`; none outside Bun). */
   setPolicy?: (scale: number) => void;
 }
@@ -36,15 +30,10 @@ function bunSetPolicy(): ((scale: number) => void) | undefined {
   return typeof set === "function" ? (scale) => set.call(bun!.unsafe, scale) : undefined;
 }
 
-function processCpuMicros(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-
 /**
- * Samples the process's CPU time every `windowMs`; the first window with
- * more than `busyShare` of a core sets the JIT policy back to normal (1)
- * and ends the watch. Returns a handle to stop watching earlier.
+ * Watches the process's CPU use ({@link watchActivity}); the first window
+ * with more than `busyShare` of a core sets the JIT policy back to normal
+ * (1) and ends the watch. Returns a handle to stop watching earlier.
  *
  * @example
  * ```ts
@@ -59,29 +48,9 @@ export function relaxJitWhenBusy(
 ): { stop(): void } {
   const setPolicy = opts.setPolicy ?? bunSetPolicy();
   if (!setPolicy) return { stop() {} };
-  const windowMs = opts.windowMs ?? 5000;
-  const busyShare = opts.busyShare ?? 0.05;
-  const cpuMicros = opts.cpuMicros ?? processCpuMicros;
-  let timer: Timer | undefined;
-  let since = clock.now();
-  let used = cpuMicros();
-  const sample = () => {
-    const now = clock.now(), cpu = cpuMicros();
-    const share = (cpu - used) / 1000 / Math.max(1, now - since);
-    since = now;
-    used = cpu;
-    if (share > busyShare) {
-      timer = undefined;
-      setPolicy(1);
-      return;
-    }
-    timer = clock.setTimer(windowMs, sample);
-  };
-  timer = clock.setTimer(windowMs, sample);
-  return {
-    stop() {
-      timer?.cancel();
-      timer = undefined;
-    },
-  };
+  return watchActivity(clock, (busy) => {
+    if (!busy) return true;
+    setPolicy(1);
+    return false;
+  }, opts);
 }

@@ -159,6 +159,7 @@ export class SerfCore {
   readonly #coordCache = new Map<string, Coordinate>();
   readonly #timers: TimerHandle[] = [];
   #joining = false;
+  #resyncPending = false;
   readonly #joinQueue: (() => void)[] = [];
 
   /** Builds the core and its memberlist (not started: call `start`). */
@@ -468,7 +469,10 @@ export class SerfCore {
       this.#eventJoinIgnore = ignoreOld;
       this.memberlist.join(targets, this.#now, (joined, errors) => {
         this.#eventJoinIgnore = false;
-        if (joined > 0) this.#broadcastJoin(this.#clock.time());
+        if (joined > 0) {
+          this.#broadcastJoin(this.#clock.time());
+          this.#scheduleResync();
+        }
         this.#joining = false;
         done(joined, errors);
         this.#joinQueue.shift()?.();
@@ -476,6 +480,18 @@ export class SerfCore {
     };
     if (this.#joining) this.#joinQueue.push(run);
     else run();
+  }
+
+  /** Arms the one push/pull after a join (`joinResyncIntervals`); one at a time. */
+  #scheduleResync(): void {
+    const intervals = this.config.joinResyncIntervals;
+    if (intervals <= 0 || this.#resyncPending) return;
+    this.#resyncPending = true;
+    const delay = intervals * this.memberlistConfig.gossipInterval * (1 + this.#random());
+    this.#after(delay, (now) => {
+      this.#resyncPending = false;
+      if (this.#state === "alive") this.memberlist.pushPullNow(now);
+    });
   }
 
   /**

@@ -438,7 +438,6 @@ export function encodeConflictResponse(m: WireMember | null): Uint8Array {
   return frame(MessageType.ConflictResponse, m ? memberStruct(m) : null);
 }
 
-
 /** Decodes a conflict response payload; `null` when the responder did not know the node. */
 export function decodeConflictResponse(buf: Uint8Array, offset = 1): WireMember | null {
   const v = body(buf, offset);

@@ -100,6 +100,8 @@ export interface MemberlistCore {
   drain(): Output[];
   join(targets: JoinTarget[], now: number, done: (joined: number, errors: string[]) => void): void;
   leave(now: number, timeoutMs: number, done: (error?: string) => void): void;
+  /** One push/pull with a random alive member (see `Memberlist.pushPullNow`). */
+  pushPullNow(now: number): void;
   updateNode(now: number, timeoutMs: number, done: (error?: string) => void): void;
   shutdown(): void;
   sendToAddress(to: Address, msg: Uint8Array): void;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type SimEvent, simNodeName, Simulator } from "../../lib/sim/simulator.ts";
+import { type SimEvent, simNodeName, type Simulator } from "../../lib/sim/simulator.ts";
 import { NodeState } from "../../lib/memberlist/types.ts";
 
 /** When each observer declared a node dead or left (virtual ms), from the simulator's events. */
