@@ -2,7 +2,7 @@
  * Side-by-side benchmark of our agent and /usr/bin/serf on 127.0.0.1.
  *
  *   npx bun scripts/bench_agents.ts [--n 10] [--ours dist/serf] [--real /usr/bin/serf]
- *       [--warmup-seconds 10] [--idle-seconds 30] [--rounds 1] [--only ours|real] [--base-port 26000]
+ *       [--warmup-seconds 10] [--idle-seconds 30] [--rounds 1] [--only ours|real] [--base-port 10000]
  *
  * For each implementation it starts N agents (LAN profile), joins them all to
  * the first one, and measures: time until every agent sees N alive members,
@@ -27,11 +27,11 @@ const { values } = parseArgs({
     "warmup-seconds": { type: "string", default: "10" },
     rounds: { type: "string", default: "1" },
     only: { type: "string" },
-    "base-port": { type: "string", default: "26000" },
+    "base-port": { type: "string", default: "10000" },
   },
 });
 const N = Number(values.n);
-/** Port layout from --base-port B (default 26000): real agents bind B.., ours B+200..; RPC at +500. */
+/** Port layout from --base-port B (default 10000): real agents bind B.., ours B+200..; RPC at +500. */
 const OURS_OFFSET = 200;
 const RPC_OFFSET = 500;
 /** Port distance between rounds (each round uses fresh ports). */

@@ -170,11 +170,21 @@ export class Encoder {
     }
     if (typeof v === "object") {
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort(compareBytewise);
-      this.#header(keys.length, 0x80, 0xde, 0xdf);
-      for (const k of keys) {
-        this.#string(k);
-        this.#value(obj[k], depth + 1);
+      const keys = Object.keys(obj);
+      // Callers mostly write their keys in Go's order already: check before sorting.
+      let count = keys.length > 0 && obj[keys[0]] !== undefined ? 1 : 0;
+      let sorted = true;
+      for (let i = 1; i < keys.length; i++) {
+        if (keys[i - 1] > keys[i]) sorted = false;
+        if (obj[keys[i]] !== undefined) count++;
+      }
+      if (!sorted) keys.sort(compareBytewise);
+      this.#header(count, 0x80, 0xde, 0xdf);
+      for (let i = 0; i < keys.length; i++) {
+        const item = obj[keys[i]];
+        if (item === undefined) continue;
+        this.#string(keys[i]);
+        this.#value(item, depth + 1);
       }
       return;
     }

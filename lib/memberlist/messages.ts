@@ -157,8 +157,8 @@ function decodeStruct(buf: Uint8Array, order: readonly string[], what: string): 
 function sourceFields(p: PingMsg): Record<string, unknown> {
   return {
     SourceAddr: p.sourceAddr && p.sourceAddr.length ? p.sourceAddr : undefined,
-    SourcePort: p.sourcePort ? p.sourcePort : undefined,
     SourceNode: p.sourceNode ? p.sourceNode : undefined,
+    SourcePort: p.sourcePort ? p.sourcePort : undefined,
   };
 }
 
@@ -172,7 +172,7 @@ function readSource(m: Fields): Pick<PingMsg, "sourceAddr" | "sourcePort" | "sou
 
 /** Encodes a ping (type 0). */
 export function encodePing(p: PingMsg): Uint8Array {
-  return encodeWithType(MessageType.Ping, { SeqNo: p.seqNo, Node: p.node, ...sourceFields(p) });
+  return encodeWithType(MessageType.Ping, { Node: p.node, SeqNo: p.seqNo, ...sourceFields(p) });
 }
 
 /** Decodes a ping body. Byte fields are views into `buf`: copy what you keep. */
@@ -188,12 +188,12 @@ export function pingFromFields(m: Fields): PingMsg {
 /** Encodes an indirect ping request (type 1). */
 export function encodeIndirectPing(p: IndirectPingMsg): Uint8Array {
   return encodeWithType(MessageType.IndirectPing, {
-    SeqNo: p.seqNo,
-    Target: p.target,
-    Port: p.port,
-    Node: p.node,
     Nack: p.nack,
+    Node: p.node,
+    Port: p.port,
+    SeqNo: p.seqNo,
     ...sourceFields(p),
+    Target: p.target,
   });
 }
 
@@ -212,7 +212,7 @@ export function decodeIndirectPing(buf: Uint8Array): IndirectPingMsg {
 
 /** Encodes an ack (type 2). */
 export function encodeAck(a: AckRespMsg): Uint8Array {
-  return encodeWithType(MessageType.AckResp, { SeqNo: a.seqNo, Payload: a.payload });
+  return encodeWithType(MessageType.AckResp, { Payload: a.payload, SeqNo: a.seqNo });
 }
 
 /** Decodes an ack body. Byte fields are views into `buf`: copy what you keep. */
@@ -269,7 +269,8 @@ export function encodeAliveShared(a: AliveMsg): Uint8Array {
 }
 
 function aliveBody(a: AliveMsg): Record<string, unknown> {
-  return { Incarnation: a.incarnation, Node: a.node, Addr: a.addr, Port: a.port, Meta: a.meta, Vsn: a.vsn };
+  // Keys in Go's (sorted) order, so the encoder need not sort them.
+  return { Addr: a.addr, Incarnation: a.incarnation, Meta: a.meta, Node: a.node, Port: a.port, Vsn: a.vsn };
 }
 
 /** Alive as written by Go and by {@link encodeAlive} (read without a field map). */

@@ -212,7 +212,7 @@ export class CoordinateClient {
 
 /** Encodes a coordinate as Go does (a map of float64s). */
 export function coordinateBody(c: Coordinate): unknown {
-  return { Vec: c.vec.map(f64), Error: f64(c.error), Adjustment: f64(c.adjustment), Height: f64(c.height) };
+  return { Adjustment: f64(c.adjustment), Error: f64(c.error), Height: f64(c.height), Vec: c.vec.map(f64) };
 }
 
 /** The ping-ack payload: `PING_VERSION` + msgpack coordinate. */

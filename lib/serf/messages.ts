@@ -256,12 +256,12 @@ function decodeSlot(v: unknown): EventSlot | null {
 /** Encodes Serf's push/pull state (type 2). */
 export function encodePushPull(m: PushPullMessage): Uint8Array {
   return frame(MessageType.PushPull, {
-    LTime: m.ltime,
-    StatusLTimes: m.statusLTimes,
-    LeftMembers: m.leftMembers,
     EventLTime: m.eventLTime,
     Events: m.events.map(encodeSlot),
+    LTime: m.ltime,
+    LeftMembers: m.leftMembers,
     QueryLTime: m.queryLTime,
+    StatusLTimes: m.statusLTimes,
   });
 }
 
