@@ -22,6 +22,7 @@ import { type OurAgent, oursArgv, runCli, startOurAgent } from "./helpers/agent.
 import { killAll } from "./helpers/process.ts";
 import { SERF_BIN, type SerfAgent, serfSkip, startSerfAgent } from "./helpers/serf.ts";
 import { sleep, waitFor } from "./helpers/wait.ts";
+import { fakeClock } from "./helpers/fake_clock.ts";
 
 const skipReal = serfSkip();
 const port = (i: number) => 25200 + i;
@@ -43,30 +44,9 @@ function collector(): { lines: string[]; logger: (l: LogLevel, m: string) => voi
   return { lines, logger: (l, m) => lines.push(`[${l}] ${m}`) };
 }
 
-/** Timers on a manual clock. */
+/** Timers on a manual clock, with a fixed random(). */
 function fakeRuntime() {
-  let now = 0;
-  const timers: { at: number; fn: () => void; done: boolean }[] = [];
-  return {
-    now: () => now,
-    random: () => 0.5,
-    setTimer(ms: number, fn: () => void) {
-      const t = { at: now + ms, fn, done: false };
-      timers.push(t);
-      return { cancel: () => void (t.done = true) };
-    },
-    advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const due = timers.filter((t) => !t.done && t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        now = due.at;
-        due.done = true;
-        due.fn();
-      }
-      now = end;
-    },
-  };
+  return { ...fakeClock(), random: () => 0.5 };
 }
 
 function member(name: string, ip: number[], p: number): Member {

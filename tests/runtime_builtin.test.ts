@@ -83,4 +83,31 @@ describe("runtime code", () => {
     assert.ok(files.length > 50, `found ${files.length} files`);
     assert.deepEqual(offenders, []);
   });
+
+  it("imports only relative paths and node: built-ins (so mod.ts loads from a URL); bun:ffi only dynamically, in trim.ts", () => {
+    const files = ["cli.ts", "mod.ts"];
+    const walk = (dir: string) => {
+      for (const e of readdirSync(repoPath(dir), { withFileTypes: true })) {
+        if (e.isDirectory()) walk(`${dir}/${e.name}`);
+        else if (e.name.endsWith(".ts")) files.push(`${dir}/${e.name}`);
+      }
+    };
+    walk("lib");
+    const offenders: string[] = [];
+    let checked = 0;
+    for (const f of files) {
+      const src = readFileSync(repoPath(f), "utf8");
+      for (const m of src.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gm)) {
+        checked++;
+        if (!m[1].startsWith(".") && !m[1].startsWith("node:")) offenders.push(`${f}: ${m[1]}`);
+      }
+      for (const m of src.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)) {
+        const ok = m[1].startsWith(".") || m[1].startsWith("node:") ||
+          (m[1] === "bun:ffi" && f === "lib/runtime/trim.ts");
+        if (!ok) offenders.push(`${f}: import("${m[1]}")`);
+      }
+    }
+    assert.ok(checked > 300, `checked ${checked} import specifiers`);
+    assert.deepEqual(offenders, []);
+  });
 });
