@@ -21,6 +21,7 @@ import type { Member, SerfEvent } from "../serf/types.ts";
 import { type AgentAddresses, type AgentConfig, decodeBase64Std } from "./config.ts";
 import { errorMessage, multiError } from "./errors.ts";
 import { AgentSnapshot } from "./snapshot.ts";
+import { warmUp } from "./warmup.ts";
 
 /** Go's `serf.InternalQueryPrefix`. */
 const INTERNAL_QUERY_PREFIX = "_serf_";
@@ -213,6 +214,7 @@ export class Agent {
     const { runtime, logger } = deps;
     let keyring = fileKeyring;
     logger("INFO", "agent: Serf agent starting");
+    await warmUp({ compression: config.enableCompression });
     const ml = profileConfig(config.profile, config.nodeName, runtime, logger);
     const bind = addresses.bind;
     ml.bindAddr = bind.ip;
