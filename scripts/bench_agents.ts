@@ -63,6 +63,9 @@ interface Result extends Idle {
   slowRounds: number;
   /** Median convergence of the other rounds. */
   fastConverge: number;
+  /** Means over the rounds (convergence and detection times are often bimodal: gossip and probe phases). */
+  convergeMean: number;
+  detectMean: number;
 }
 
 /** A convergence slower than this waited for a push/pull (see the module notes). */
@@ -80,6 +83,8 @@ function kbField(path: string, name: string): number {
   const m = readFileSync(path, "utf8").match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -158,7 +163,16 @@ async function runCluster(label: string, exe: string, basePort: number, measureI
       survivors,
       (ms) => ms.find((m) => m.name === `${label}-${victim}`)?.status === "failed",
     );
-    return { join: joinMs, converge, detect, slowRounds: 0, fastConverge: NaN, ...idle };
+    return {
+      join: joinMs,
+      converge,
+      detect,
+      slowRounds: 0,
+      fastConverge: NaN,
+      convergeMean: NaN,
+      detectMean: NaN,
+      ...idle,
+    };
   } finally {
     for (const c of clients) c.close();
     for (const p of procs) p.kill("SIGKILL");
@@ -189,6 +203,8 @@ async function bench(label: string, exe: string, basePort: number): Promise<Resu
     detect: median(runs.map((x) => x.detect)),
     slowRounds: runs.length - fast.length,
     fastConverge: fast.length ? median(fast) : NaN,
+    convergeMean: mean(runs.map((x) => x.converge)),
+    detectMean: mean(runs.map((x) => x.detect)),
   };
 }
 
@@ -207,6 +223,8 @@ const none: Result = {
   detect: NaN,
   slowRounds: NaN,
   fastConverge: NaN,
+  convergeMean: NaN,
+  detectMean: NaN,
   rssMiB: NaN,
   anonMiB: NaN,
   pssMiB: NaN,
@@ -228,7 +246,9 @@ console.log(
   } of ${ROUNDS}`,
 );
 row("  median of the others", r.fastConverge, o.fastConverge, "ms");
+row("  mean of all rounds", r.convergeMean, o.convergeMean, "ms");
 row("detect kill -9", r.detect, o.detect, "ms");
+row("  mean of all rounds", r.detectMean, o.detectMean, "ms");
 row("median RSS per agent", r.rssMiB, o.rssMiB, "MiB");
 row("  of which anonymous", r.anonMiB, o.anonMiB, "MiB");
 row("median PSS per agent", r.pssMiB, o.pssMiB, "MiB");
