@@ -63,16 +63,22 @@ describe("IP literals without node:net", () => {
   });
 });
 
+/** cli.ts, mod.ts and every .ts file under lib/, as repo-relative paths. */
+function runtimeSources(): string[] {
+  const files = ["cli.ts", "mod.ts"];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(repoPath(dir), { withFileTypes: true })) {
+      if (e.isDirectory()) walk(`${dir}/${e.name}`);
+      else if (e.name.endsWith(".ts")) files.push(`${dir}/${e.name}`);
+    }
+  };
+  walk("lib");
+  return files;
+}
+
 describe("runtime code", () => {
   it("imports no node: module statically except node:process and node:buffer (the rest load on use)", () => {
-    const files = ["cli.ts", "mod.ts"];
-    const walk = (dir: string) => {
-      for (const e of readdirSync(repoPath(dir), { withFileTypes: true })) {
-        if (e.isDirectory()) walk(`${dir}/${e.name}`);
-        else if (e.name.endsWith(".ts")) files.push(`${dir}/${e.name}`);
-      }
-    };
-    walk("lib");
+    const files = runtimeSources();
     const offenders: string[] = [];
     for (const f of files) {
       const src = readFileSync(repoPath(f), "utf8");
@@ -85,14 +91,7 @@ describe("runtime code", () => {
   });
 
   it("imports only relative paths and node: built-ins (so mod.ts loads from a URL); bun:ffi only dynamically, in trim.ts", () => {
-    const files = ["cli.ts", "mod.ts"];
-    const walk = (dir: string) => {
-      for (const e of readdirSync(repoPath(dir), { withFileTypes: true })) {
-        if (e.isDirectory()) walk(`${dir}/${e.name}`);
-        else if (e.name.endsWith(".ts")) files.push(`${dir}/${e.name}`);
-      }
-    };
-    walk("lib");
+    const files = runtimeSources();
     const offenders: string[] = [];
     let checked = 0;
     for (const f of files) {
