@@ -5,7 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { relaxJitWhenBusy } from "../lib/runtime/jit.ts";
+import { jitRelaxer, relaxJitWhenBusy } from "../lib/runtime/jit.ts";
 import { fakeClock } from "./helpers/fake_clock.ts";
 
 describe("relaxJitWhenBusy", () => {
@@ -63,5 +63,17 @@ describe("relaxJitWhenBusy", () => {
       ?.setJITPolicy === "function";
     relaxJitWhenBusy(clock);
     assert.equal(clock.pending(), hasPolicy ? 1 : 0);
+  });
+});
+
+describe("jitRelaxer (for a watch shared with other listeners)", () => {
+  it("sets the policy to 1 on the first busy window only, then reports itself done", () => {
+    const calls: number[] = [];
+    const relax = jitRelaxer((s) => calls.push(s))!;
+    assert.equal(relax(false), true);
+    assert.equal(relax(true), false);
+    assert.equal(relax(false), false);
+    assert.equal(relax(true), false);
+    assert.deepEqual(calls, [1]);
   });
 });

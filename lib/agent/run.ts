@@ -8,8 +8,9 @@
  * @module
  */
 import { currentRuntime } from "../runtime/detect.ts";
-import { relaxJitWhenBusy } from "../runtime/jit.ts";
-import { trimWhenSettled } from "../runtime/trim.ts";
+import { watchActivity } from "../runtime/activity.ts";
+import { jitRelaxer } from "../runtime/jit.ts";
+import { trimOnSettle } from "../runtime/trim.ts";
 import type { RpcServer } from "../rpc/server.ts";
 import { Agent, AgentSetupError } from "./agent.ts";
 import { type AgentAddresses, type AgentConfig, type AgentIo, checkAgentSetup, eventScripts } from "./config.ts";
@@ -211,8 +212,13 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
     return 1;
   }
   attachEventHandlers(agent, eventScripts(config));
-  const jit = relaxJitWhenBusy(runtime);
-  const trim = trimWhenSettled(runtime);
+  // One CPU watch: the JIT policy relaxes once busy, code pages are trimmed whenever the agent settles.
+  const relaxJit = jitRelaxer();
+  const trim = trimOnSettle();
+  const activity = watchActivity(runtime, (busy) => {
+    relaxJit?.(busy);
+    trim(busy);
+  });
   let rpc: RpcServer | undefined;
   try {
     try {
@@ -237,8 +243,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo, addresses?: Age
     log.openGate();
     return await waitForExit(config, agent, log, ui, retryJoin(config, agent, log));
   } finally {
-    jit.stop();
-    trim.stop();
+    activity.stop();
     rpc?.close();
     await agent.shutdown();
   }

@@ -31,7 +31,11 @@ async function node(net: MemoryNetwork, ip: string, compression: boolean): Promi
   ml.advertisePort = PORT;
   ml.enableCompression = compression;
   const transport = await bindTransport(rt, ip, PORT);
-  const serf = new Serf(defaultSerfConfig({ nodeName: name, protocolVersion: 5, tags: { role: "warmup" } }), ml, rt.now());
+  const serf = new Serf(
+    defaultSerfConfig({ nodeName: name, protocolVersion: 5, tags: { role: "warmup" } }),
+    ml,
+    rt.now(),
+  );
   const host = new MemberlistHost(rt, transport, serf);
   host.start();
   return host;

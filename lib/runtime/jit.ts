@@ -46,11 +46,31 @@ export function relaxJitWhenBusy(
   clock: Pick<Runtime, "now" | "setTimer">,
   opts: JitWatchOptions = {},
 ): { stop(): void } {
-  const setPolicy = opts.setPolicy ?? bunSetPolicy();
-  if (!setPolicy) return { stop() {} };
-  return watchActivity(clock, (busy) => {
-    if (!busy) return true;
-    setPolicy(1);
-    return false;
-  }, opts);
+  const relax = jitRelaxer(opts.setPolicy);
+  if (!relax) return { stop() {} };
+  return watchActivity(clock, relax, opts);
+}
+
+/**
+ * The listener behind {@link relaxJitWhenBusy}, for a shared
+ * {@link watchActivity}: sets the JIT policy to 1 on the first busy window
+ * and returns false (done) from then on. Undefined where there is no JIT
+ * policy to set.
+ *
+ * @example
+ * ```ts
+ * const relax = jitRelaxer();
+ * if (relax) watchActivity(runtime, relax);
+ * ```
+ */
+export function jitRelaxer(setPolicy = bunSetPolicy()): ((busy: boolean) => boolean) | undefined {
+  if (!setPolicy) return undefined;
+  let relaxed = false;
+  return (busy) => {
+    if (busy && !relaxed) {
+      relaxed = true;
+      setPolicy(1);
+    }
+    return !relaxed;
+  };
 }

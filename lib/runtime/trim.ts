@@ -142,9 +142,21 @@ export function trimWhenSettled(
   trimmer: CodePageTrimmer = codePageTrimmer(),
   opts: ActivityOptions = {},
 ): { stop(): void } {
+  return watchActivity(clock, trimOnSettle(trimmer), opts);
+}
+
+/**
+ * The listener behind {@link trimWhenSettled}, for a shared {@link watchActivity}.
+ *
+ * @example
+ * ```ts
+ * watchActivity(runtime, trimOnSettle(codePageTrimmer()));
+ * ```
+ */
+export function trimOnSettle(trimmer: CodePageTrimmer = codePageTrimmer()): (busy: boolean) => void {
   let settled = false;
-  return watchActivity(clock, (busy) => {
+  return (busy) => {
     if (!busy && !settled) void trimmer.trim().catch(() => {});
     settled = !busy;
-  }, opts);
+  };
 }
