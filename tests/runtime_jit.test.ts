@@ -5,8 +5,15 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { jitRelaxer, relaxJitWhenBusy } from "../lib/runtime/jit.ts";
-import { fakeClock } from "./helpers/fake_clock.ts";
+import { type ActivityOptions, watchActivity } from "../lib/runtime/activity.ts";
+import { jitRelaxer } from "../lib/runtime/jit.ts";
+import { type FakeClock, fakeClock } from "./helpers/fake_clock.ts";
+
+/** The agent's composition (lib/agent/run.ts): a CPU watch with the JIT relaxer as listener. */
+function relaxJitWhenBusy(clock: FakeClock, opts: ActivityOptions & { setPolicy?: (s: number) => void } = {}) {
+  const relax = jitRelaxer(opts.setPolicy);
+  return relax ? watchActivity(clock, relax, opts) : { stop() {} };
+}
 
 describe("relaxJitWhenBusy", () => {
   it("keeps the policy while the process is idle, restores 1 after the first busy window, then stops", () => {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import { watchActivity } from "../lib/runtime/activity.ts";
-import { codePageTrimmer, parseSmaps, trimmable, trimWhenSettled } from "../lib/runtime/trim.ts";
+import { codePageTrimmer, parseSmaps, trimmable, trimOnSettle } from "../lib/runtime/trim.ts";
 import { fakeClock } from "./helpers/fake_clock.ts";
 
 const SMAPS = `00200000-01a39000 r--p 00000000 08:01 1234                               /opt/serf
@@ -102,14 +102,14 @@ describe("watchActivity", () => {
   });
 });
 
-describe("trimWhenSettled", () => {
+describe("trimOnSettle (on a CPU watch, as the agent runs it)", () => {
   it("trims on the first quiet window after start-up and after each busy stretch, not while idle", () => {
     const clock = fakeClock();
     let cpu = 0;
     let trims = 0;
     const trimmer = { trim: () => Promise.resolve(++trims) };
     const at: number[] = [];
-    trimWhenSettled(clock, { trim: () => (at.push(clock.now()), trimmer.trim()) }, {
+    watchActivity(clock, trimOnSettle({ trim: () => (at.push(clock.now()), trimmer.trim()) }), {
       windowMs: 1000,
       busyShare: 0.1,
       cpuMicros: () => cpu,
@@ -124,7 +124,7 @@ describe("trimWhenSettled", () => {
   it("an idle start trims once", () => {
     const clock = fakeClock();
     const at: number[] = [];
-    trimWhenSettled(clock, { trim: () => (at.push(clock.now()), Promise.resolve(0)) }, {
+    watchActivity(clock, trimOnSettle({ trim: () => (at.push(clock.now()), Promise.resolve(0)) }), {
       windowMs: 1000,
       cpuMicros: () => 0,
     });

@@ -14,14 +14,6 @@
  *
  * @module
  */
-import type { Runtime } from "./types.ts";
-import { type ActivityOptions, watchActivity } from "./activity.ts";
-
-/** Tuning of {@link relaxJitWhenBusy}; the hooks are for tests. */
-export interface JitWatchOptions extends ActivityOptions {
-  /** Sets the JIT policy scale (default `Bun.unsafe.setJITPolicy`; none outside Bun). */
-  setPolicy?: (scale: number) => void;
-}
 
 /** `Bun.unsafe.setJITPolicy`, if this runtime has it. */
 function bunSetPolicy(): ((scale: number) => void) | undefined {
@@ -31,36 +23,15 @@ function bunSetPolicy(): ((scale: number) => void) | undefined {
 }
 
 /**
- * Watches the process's CPU use ({@link watchActivity}); the first window
- * with more than `busyShare` of a core sets the JIT policy back to normal
- * (1) and ends the watch. Returns a handle to stop watching earlier.
- *
- * @example
- * ```ts
- * const watch = relaxJitWhenBusy(runtime);
- * // ... at shutdown:
- * watch.stop();
- * ```
- */
-export function relaxJitWhenBusy(
-  clock: Pick<Runtime, "now" | "setTimer">,
-  opts: JitWatchOptions = {},
-): { stop(): void } {
-  const relax = jitRelaxer(opts.setPolicy);
-  if (!relax) return { stop() {} };
-  return watchActivity(clock, relax, opts);
-}
-
-/**
- * The listener behind {@link relaxJitWhenBusy}, for a shared
- * {@link watchActivity}: sets the JIT policy to 1 on the first busy window
- * and returns false (done) from then on. Undefined where there is no JIT
- * policy to set.
+ * A listener for `watchActivity` (lib/runtime/activity.ts): sets the JIT
+ * policy to 1 (by default `Bun.unsafe.setJITPolicy`) on the first busy
+ * window and returns false (done) from then on. Undefined where there is no
+ * JIT policy to set.
  *
  * @example
  * ```ts
  * const relax = jitRelaxer();
- * if (relax) watchActivity(runtime, relax);
+ * if (relax) watchActivity(runtime, relax); // from lib/runtime/activity.ts
  * ```
  */
 export function jitRelaxer(setPolicy = bunSetPolicy()): ((busy: boolean) => boolean) | undefined {

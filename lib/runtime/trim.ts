@@ -15,8 +15,6 @@
  * @module
  */
 import process from "node:process";
-import { type ActivityOptions, watchActivity } from "./activity.ts";
-import type { Runtime } from "./types.ts";
 
 /** One mapping of `/proc/self/smaps`, sizes in KiB. */
 export interface Mapping {
@@ -125,28 +123,10 @@ export function codePageTrimmer(): CodePageTrimmer {
 }
 
 /**
- * Trims code pages ({@link codePageTrimmer}) whenever the process settles:
- * on the first quiet window ({@link watchActivity}) after start-up and after
- * every busy one, so the code of start-up, joins and bursts of work does not
- * stay resident in an idle agent. Returns a handle to stop watching.
- *
- * @example
- * ```ts
- * const watch = trimWhenSettled(runtime);
- * // ... at shutdown:
- * watch.stop();
- * ```
- */
-export function trimWhenSettled(
-  clock: Pick<Runtime, "now" | "setTimer">,
-  trimmer: CodePageTrimmer = codePageTrimmer(),
-  opts: ActivityOptions = {},
-): { stop(): void } {
-  return watchActivity(clock, trimOnSettle(trimmer), opts);
-}
-
-/**
- * The listener behind {@link trimWhenSettled}, for a shared {@link watchActivity}.
+ * A listener for `watchActivity` (lib/runtime/activity.ts) that trims code
+ * pages ({@link codePageTrimmer}) whenever the process settles: on the first
+ * quiet window after start-up and after every busy one, so the code of
+ * start-up, joins and bursts of work does not stay resident in an idle agent.
  *
  * @example
  * ```ts
